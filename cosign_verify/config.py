@@ -1,0 +1,302 @@
+"""Loading Ratify's CLI configuration (JSON) into validated values.
+
+The shape is Ratify's: ``store``, ``policy`` and ``verifier`` sections, with
+the cosign verifier's ``trustPolicies`` (or the legacy ``key`` / ``rekorURL``).
+Our one extension is a top-level ``keyManagementProviders`` list shaped like
+Ratify's KeyManagementProvider spec (``name``, ``type``, ``parameters``).
+Every file is checked against the JSON Schema shipped in
+``cosign_verify/schema/`` before any value is built, and every error names the
+JSON path of the value at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import ConfigError
+from .policy import DEFAULT_REKOR_URL, TrustPolicy
+from .scope import ScopeMatcher
+
+log = logging.getLogger(__name__)
+
+COSIGN_VERIFIER_TYPE = "cosign"
+ORAS_STORE = "oras"
+CONFIG_POLICY = "configpolicy"
+DEFAULT_POLICY = "default"
+DEFAULT_CACHE_TTL = 10  # seconds; Ratify's default for the oras store's caches
+
+
+@attrs.frozen(kw_only=True)
+class StoreConfig:
+    """The ``oras`` store plugin's settings (Ratify's defaults when unset)."""
+
+    name: str = ORAS_STORE
+    use_http: bool = False
+    cosign_enabled: bool = False
+    cache_enabled: bool = True
+    ttl: int = DEFAULT_CACHE_TTL
+    auth_provider: Mapping[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PolicyConfig:
+    """The ``configPolicy`` plugin: ``any`` or ``all`` per artifact type, and ``default``."""
+
+    name: str = "configPolicy"
+    artifact_verification_policies: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def default(self) -> str:
+        """The rule for artifact types not named (``all`` unless configured)."""
+        return self.artifact_verification_policies.get(DEFAULT_POLICY, "all")
+
+
+@attrs.frozen(kw_only=True)
+class VerifierConfig:
+    """One cosign verifier plugin: the artifact types it handles and its trust policies."""
+
+    name: str
+    artifact_types: tuple[str, ...]
+    trust_policies: tuple[TrustPolicy, ...] = ()
+    key: str | None = None
+    rekor_url: str | None = None
+    type: str = COSIGN_VERIFIER_TYPE
+
+    @property
+    def legacy(self) -> bool:
+        """Whether this verifier uses Ratify's legacy mode (``key`` / ``rekorURL``, no trust policies)."""
+        return not self.trust_policies
+
+    @property
+    def matcher(self) -> ScopeMatcher:
+        """The scope matcher over this verifier's trust policies."""
+        return ScopeMatcher(self.trust_policies)
+
+
+@attrs.frozen(kw_only=True)
+class KeyManagementProviderConfig:
+    """A key management provider declared in the config (``inline`` or ``file``)."""
+
+    name: str
+    type: str
+    parameters: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class Config:
+    """A loaded, validated configuration.
+
+    ``base_dir`` is the directory of the config file (or the working directory
+    for a dict): relative key ``file`` paths are resolved against it.
+    """
+
+    store: StoreConfig = attrs.field(factory=StoreConfig)
+    policy: PolicyConfig = attrs.field(factory=PolicyConfig)
+    verifiers: tuple[VerifierConfig, ...] = ()
+    ignored_verifiers: tuple[str, ...] = ()
+    key_management_providers: tuple[KeyManagementProviderConfig, ...] = ()
+    base_dir: Path = attrs.field(factory=Path.cwd)
+    source: str = "<dict>"
+
+
+def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> Config:
+    """Load and validate Ratify CLI configuration from a JSON file path or a dict.
+
+    Raises :class:`ConfigError`; its ``errors`` attribute lists every schema
+    violation found, each prefixed by its JSON path.
+    """
+    if isinstance(source, Mapping):
+        return _build_config(source, base_dir=Path.cwd(), name="<dict>")
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"config file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    return _build_config(data, base_dir=path.resolve().parent, name=str(path))
+
+
+def json_path(parts: Sequence[str | int]) -> str:
+    """Format a path as ``verifier.plugins[0].trustPolicies[1]`` (odd keys in brackets)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema  # deferred: only loading a config pays its import time
+
+    schema_text = resources.files("cosign_verify").joinpath("schema/config.schema.json").read_text("utf-8")
+    schema = json.loads(schema_text)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _schema_errors(data: Any) -> Iterator[ConfigError]:
+    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    for error in errors:
+        yield ConfigError(error.message, path=json_path(list(error.absolute_path)) or "(top level)")
+
+
+def _build_config(data: Any, *, base_dir: Path, name: str) -> Config:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{name}: configuration must be a JSON object, got {type(data).__name__}")
+    errors = list(_schema_errors(data))
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(first.reason + more, path=first.path, errors=[str(e) for e in errors])
+    return Config(
+        store=_store(data.get("store") or {}),
+        policy=_policy(data.get("policy") or {}),
+        verifiers=tuple(_cosign_verifiers(data.get("verifier") or {})),
+        ignored_verifiers=tuple(_ignored_verifiers(data.get("verifier") or {})),
+        key_management_providers=_key_management_providers(data.get("keyManagementProviders") or []),
+        base_dir=base_dir,
+        source=name,
+    )
+
+
+def _store(section: Mapping[str, Any]) -> StoreConfig:
+    plugins = section.get("plugins") or []
+    if not plugins:
+        return StoreConfig()
+    if len(plugins) > 1:
+        raise ConfigError("only one store plugin is supported", path="store.plugins")
+    plugin = plugins[0]
+    if plugin["name"] != ORAS_STORE:
+        raise ConfigError(
+            f"unsupported store plugin {plugin['name']!r}",
+            path="store.plugins[0].name",
+            remediation="use the 'oras' store (OCI registries)",
+        )
+    return StoreConfig(
+        use_http=plugin.get("useHttp", False),
+        cosign_enabled=plugin.get("cosignEnabled", False),
+        cache_enabled=plugin.get("cacheEnabled", True),
+        ttl=plugin.get("ttl", DEFAULT_CACHE_TTL),
+        auth_provider=plugin.get("authProvider"),
+    )
+
+
+def _policy(section: Mapping[str, Any]) -> PolicyConfig:
+    plugin = section.get("plugin")
+    if not plugin:
+        return PolicyConfig()
+    if plugin["name"].lower() != CONFIG_POLICY:
+        raise ConfigError(
+            f"unsupported policy plugin {plugin['name']!r}",
+            path="policy.plugin.name",
+            remediation="use 'configPolicy' with artifactVerificationPolicies; Rego policies are not supported",
+        )
+    return PolicyConfig(
+        name=plugin["name"],
+        artifact_verification_policies=dict(plugin.get("artifactVerificationPolicies") or {}),
+    )
+
+
+def _plugin_type(plugin: Mapping[str, Any]) -> str:
+    return str(plugin.get("type") or plugin["name"])
+
+
+def _cosign_verifiers(section: Mapping[str, Any]) -> Iterator[VerifierConfig]:
+    names: set[str] = set()
+    for index, plugin in enumerate(section.get("plugins") or []):
+        if _plugin_type(plugin) != COSIGN_VERIFIER_TYPE:
+            continue
+        path = f"verifier.plugins[{index}]"
+        if plugin["name"] in names:
+            raise ConfigError(f"verifier name {plugin['name']!r} is used more than once", path=f"{path}.name")
+        names.add(plugin["name"])
+        policies = tuple(
+            TrustPolicy.from_dict(entry, path=f"{path}.trustPolicies[{i}]")
+            for i, entry in enumerate(plugin.get("trustPolicies") or [])
+        )
+        if policies and "key" in plugin:
+            raise ConfigError(
+                "'key' and 'trustPolicies' cannot be configured together",
+                path=f"{path}.key",
+                remediation="move the key into a trust policy's 'keys' list",
+            )
+        if policies and "rekorURL" in plugin:
+            raise ConfigError(
+                "'rekorURL' and 'trustPolicies' cannot be configured together",
+                path=f"{path}.rekorURL",
+                remediation="set rekorURL on each trust policy",
+            )
+        try:
+            ScopeMatcher(policies)
+        except ConfigError as exc:
+            raise exc.under(path) from None
+        artifact_types = tuple(t.strip() for t in plugin["artifactTypes"].split(",") if t.strip())
+        if not artifact_types:
+            raise ConfigError("artifactTypes names no artifact type", path=f"{path}.artifactTypes")
+        yield VerifierConfig(
+            name=plugin["name"],
+            artifact_types=artifact_types,
+            trust_policies=policies,
+            key=plugin.get("key"),
+            rekor_url=plugin.get("rekorURL") or (None if policies else DEFAULT_REKOR_URL),
+        )
+
+
+def _ignored_verifiers(section: Mapping[str, Any]) -> Iterator[str]:
+    for plugin in section.get("plugins") or []:
+        kind = _plugin_type(plugin)
+        if kind != COSIGN_VERIFIER_TYPE:
+            log.warning("verifier %r of type %r is not a cosign verifier; ignoring it", plugin["name"], kind)
+            yield plugin["name"]
+
+
+def _key_management_providers(
+    entries: Sequence[Mapping[str, Any]],
+) -> tuple[KeyManagementProviderConfig, ...]:
+    seen: set[str] = set()
+    out = []
+    for index, entry in enumerate(entries):
+        if entry["name"] in seen:
+            raise ConfigError(
+                f"key management provider name {entry['name']!r} is used more than once",
+                path=f"keyManagementProviders[{index}].name",
+            )
+        seen.add(entry["name"])
+        out.append(
+            KeyManagementProviderConfig(
+                name=entry["name"], type=entry["type"], parameters=dict(entry.get("parameters") or {})
+            )
+        )
+    return tuple(out)
+
+
+__all__ = [
+    "Config",
+    "KeyManagementProviderConfig",
+    "PolicyConfig",
+    "StoreConfig",
+    "VerifierConfig",
+    "load_config",
+]

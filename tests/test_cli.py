@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from cosign_verify.cli import main
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_check_config_describes_the_seed_policies(example_config_path: Path) -> None:
+    code, out, err = run("check-config", "--config", str(example_config_path))
+    assert code == 0, err
+    assert "trust policy 'policy-1' (tLogVerify=true)" in out
+    assert "scopes: myregistry.io/namespace1/image*" in out
+    assert "key: provider=inline-keyprovider" in out
+    assert "key: file=keys/namespace2.pub" in out
+    assert "trust policy 'policy-3' (keyless, tLogVerify=true, ctLogVerify=true)" in out
+    assert "identity: user@example.com  issuer: https://accounts.google.com" in out
+    assert out.rstrip().endswith("OK: 1 verifier(s), 3 trust policies, 3 scopes")
+
+
+def test_check_config_json(example_config_path: Path) -> None:
+    code, out, _ = run("check-config", "--config", str(example_config_path), "--output", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert [p["name"] for p in data["verifiers"][0]["trustPolicies"]] == ["policy-1", "policy-2", "policy-3"]
+
+
+def overlapping(example_config_path: Path, tmp_path: Path) -> Path:
+    data: dict[str, Any] = json.loads(example_config_path.read_text())
+    data["verifier"]["plugins"][0]["trustPolicies"][1]["scopes"] = ["myregistry.io/namespace1*"]
+    path = tmp_path / "overlap.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_overlapping_scopes_exit_2_naming_both(example_config_path: Path, tmp_path: Path) -> None:
+    code, out, err = run("check-config", "--config", str(overlapping(example_config_path, tmp_path)))
+    assert code == 2
+    assert out == ""
+    assert "scope 'myregistry.io/namespace1*' of trust policy 'policy-2'" in err
+    assert "scope 'myregistry.io/namespace1/image*' of trust policy 'policy-1'" in err
+    assert "verifier.plugins[0].trustPolicies[0].scopes[0]" in err
+
+
+def test_schema_errors_are_all_printed(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"store": {"plugins": [{"name": "oras", "useHttp": "no", "ttl": "x"}]}}))
+    code, _, err = run("check-config", "--config", str(path))
+    assert code == 2
+    assert "error: store.plugins[0].ttl: 'x' is not of type 'integer'" in err
+    assert "error: store.plugins[0].useHttp: 'no' is not of type 'boolean'" in err
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run()[0] == 2
+    assert run("check-config")[0] == 2
+    assert run("frobnicate")[0] == 2
+
+
+def test_console_script_entry_point(example_config_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cosign_verify.cli", "check-config", "--config", str(example_config_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "OK:" in result.stdout

@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cosign_verify import ConfigError, load_config
+from cosign_verify.config import json_path
+
+COSIGN = "application/vnd.dev.cosign.artifact.sig.v1+json"
+
+
+def base() -> dict[str, Any]:
+    return {
+        "store": {"version": "1.0.0", "plugins": [{"name": "oras", "cosignEnabled": True, "useHttp": True}]},
+        "policy": {
+            "version": "1.0.0",
+            "plugin": {"name": "configPolicy", "artifactVerificationPolicies": {COSIGN: "any"}},
+        },
+        "verifier": {
+            "version": "1.0.0",
+            "plugins": [
+                {
+                    "name": "cosign",
+                    "artifactTypes": COSIGN,
+                    "trustPolicies": [
+                        {"name": "p1", "scopes": ["myregistry.io/ns1/*"], "keys": [{"provider": "kp"}]},
+                        {"name": "p2", "scopes": ["myregistry.io/ns2/*"], "keys": [{"file": "k.pub"}]},
+                    ],
+                }
+            ],
+        },
+        "keyManagementProviders": [
+            {"name": "kp", "type": "inline", "parameters": {"contentType": "key", "value": "PEM"}}
+        ],
+    }
+
+
+def test_loads_the_shipped_example(example_config_path: Path) -> None:
+    config = load_config(example_config_path)
+    assert config.base_dir == example_config_path.parent.resolve()
+    assert config.store.cosign_enabled is True
+    assert config.policy.artifact_verification_policies == {COSIGN: "any"}
+    assert config.policy.default == "all"
+    [verifier] = config.verifiers
+    assert [p.name for p in verifier.trust_policies] == ["policy-1", "policy-2", "policy-3"]
+    assert verifier.trust_policies[2].keyless is not None
+    assert verifier.matcher.match("myregistry.io/namespace2/app:v1").name == "policy-2"  # type: ignore[union-attr]
+    assert [p.name for p in config.key_management_providers] == ["inline-keyprovider"]
+
+
+def test_dict_with_defaults() -> None:
+    config = load_config(
+        {"verifier": {"plugins": [{"name": "cosign", "artifactTypes": f"{COSIGN}, other/type"}]}}
+    )
+    [verifier] = config.verifiers
+    assert verifier.artifact_types == (COSIGN, "other/type")
+    assert verifier.legacy and verifier.rekor_url == "https://rekor.sigstore.dev"
+    assert config.store.cosign_enabled is False and config.store.ttl == 10
+    assert config.policy.default == "all"
+
+
+def test_legacy_key_and_type_field() -> None:
+    config = load_config(
+        {
+            "verifier": {
+                "plugins": [{"name": "my-cosign", "type": "cosign", "artifactTypes": COSIGN, "key": "/k.pub"}]
+            }
+        }
+    )
+    assert config.verifiers[0].name == "my-cosign"
+    assert config.verifiers[0].key == "/k.pub"
+
+
+def test_non_cosign_verifiers_are_ignored() -> None:
+    data = base()
+    data["verifier"]["plugins"].append({"name": "notation", "artifactTypes": "x", "verificationCerts": ["a"]})
+    config = load_config(data)
+    assert config.ignored_verifiers == ("notation",)
+    assert len(config.verifiers) == 1
+
+
+def mutate(path: str, value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(base())
+    target: Any = data
+    parts = path.split("/")
+    for part in parts[:-1]:
+        target = target[int(part)] if part.isdigit() else target[part]
+    last = parts[-1]
+    if value is _DELETE:
+        del target[int(last) if last.isdigit() else last]
+    elif last.isdigit() and int(last) == len(target):
+        target.append(value)
+    elif last.isdigit():
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return data
+
+
+_DELETE = object()
+_TP = "verifier/plugins/0/trustPolicies"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "error_path", "message"),
+    [
+        ("verifer", {}, "(top level)", "Additional properties are not allowed ('verifer' was unexpected)"),
+        (
+            "store/plugins/0/cosignEnabled",
+            "yes",
+            "store.plugins[0].cosignEnabled",
+            "is not of type 'boolean'",
+        ),
+        ("store/plugins/0/ttl", -1, "store.plugins[0].ttl", "less than the minimum"),
+        ("store/plugins/0/name", "redis", "store.plugins[0].name", "unsupported store plugin 'redis'"),
+        ("policy/plugin/name", "regoPolicy", "policy.plugin.name", "unsupported policy plugin"),
+        (
+            "policy/plugin/artifactVerificationPolicies/default",
+            "some",
+            "policy.plugin.artifactVerificationPolicies.default",
+            "'some' is not one of ['any', 'all']",
+        ),
+        ("verifier/plugins/0/artifactTypes", _DELETE, "verifier.plugins[0]", "'artifactTypes' is a required"),
+        (
+            "verifier/plugins/0/artifactTypes",
+            " , ",
+            "verifier.plugins[0].artifactTypes",
+            "names no artifact type",
+        ),
+        ("verifier/plugins/0/trustPolicy", [], "verifier.plugins[0]", "('trustPolicy' was unexpected)"),
+        ("verifier/plugins/0/key", "/k.pub", "verifier.plugins[0].key", "'key' and 'trustPolicies' cannot"),
+        (f"{_TP}/1/scopes/0", 7, "verifier.plugins[0].trustPolicies[1].scopes[0]", "is not of type 'string'"),
+        (
+            f"{_TP}/1/scopes/0",
+            "myregistry.io/ns1/a*",
+            "verifier.plugins[0].trustPolicies[1].scopes[0]",
+            "overlaps",
+        ),
+        (
+            f"{_TP}/1/scopes/0",
+            "bad scope",
+            "verifier.plugins[0].trustPolicies[1].scopes[0]",
+            "contains characters",
+        ),
+        (f"{_TP}/1/name", "p1", "verifier.plugins[0].trustPolicies[1].name", "also used"),
+        (
+            f"{_TP}/0/keys/0/nmae",
+            "x",
+            "verifier.plugins[0].trustPolicies[0].keys[0]",
+            "('nmae' was unexpected)",
+        ),
+        (
+            f"{_TP}/0/keys/0/file",
+            "k.pub",
+            "verifier.plugins[0].trustPolicies[0].keys[0]",
+            "cannot be specified together",
+        ),
+        (
+            f"{_TP}/0/version",
+            "2.0.0",
+            "verifier.plugins[0].trustPolicies[0].version",
+            "unsupported trust policy",
+        ),
+        (f"{_TP}/0/keys", [], "verifier.plugins[0].trustPolicies[0]", "no keys defined"),
+        ("keyManagementProviders/0/type", "azurekeyvault", "keyManagementProviders[0].type", "is not one of"),
+        (
+            "keyManagementProviders/0/parameters/contentType",
+            "blob",
+            "keyManagementProviders[0].parameters.contentType",
+            "is not one of ['key', 'certificate']",
+        ),
+        (
+            "keyManagementProviders/0/parameters",
+            _DELETE,
+            "keyManagementProviders[0]",
+            "'parameters' is a required",
+        ),
+        (
+            "keyManagementProviders/1",
+            {"name": "kp", "type": "file", "parameters": {"path": "/keys"}},
+            "keyManagementProviders[1].name",
+            "used more than once",
+        ),
+    ],
+)
+def test_invalid_configs(path: str, value: Any, error_path: str, message: str) -> None:
+    data = mutate(path, value)
+    with pytest.raises(ConfigError) as info:
+        load_config(data)
+    assert info.value.path == error_path, str(info.value)
+    assert message in info.value.reason
+
+
+def test_every_schema_error_is_listed() -> None:
+    data = mutate("store/plugins/0/useHttp", "no")
+    data["policy"]["plugin"]["artifactVerificationPolicies"][COSIGN] = "most"
+    with pytest.raises(ConfigError) as info:
+        load_config(data)
+    assert "(and 1 more)" in info.value.reason
+    assert len(info.value.errors) == 2
+    assert any(e.startswith("store.plugins[0].useHttp") for e in info.value.errors)
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"store": ', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"not valid JSON: .* line 1 column 11"):
+        load_config(bad)
+    listed = tmp_path / "list.json"
+    listed.write_text("[]", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be a JSON object"):
+        load_config(listed)
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(binary)
+
+
+def test_file_base_dir(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(base()), encoding="utf-8")
+    assert load_config(path).base_dir == tmp_path.resolve()
+
+
+def test_json_path_formatting() -> None:
+    assert json_path(["verifier", "plugins", 0, "trustPolicies", 1, "scopes", 0]) == (
+        "verifier.plugins[0].trustPolicies[1].scopes[0]"
+    )
+    assert json_path(["policy", "a/b"]) == 'policy["a/b"]'
+    assert json_path([]) == ""
