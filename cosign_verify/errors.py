@@ -67,3 +67,7 @@ class StoreError(CosignVerifyError):
 
 class ForbiddenError(CosignVerifyError):
     """A caller asked for something its namespace may not use."""
+
+
+class UnsupportedKeyError(ConfigError):
+    """A public key cannot be used: unreadable, or of a type or size we refuse."""

@@ -1,0 +1,141 @@
+"""Reports: what was checked and why the answer is what it is, in Ratify's JSON shape.
+
+Each class has one ``to_dict()`` that gives Ratify's camelCase JSON.
+``isSuccess`` is always present; order is the order of the checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+VERIFIER_TYPE_COSIGN = "cosign"
+
+
+def _strings(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class KeyInformation:
+    """Which trusted key a verification used."""
+
+    provider: str
+    name: str
+    version: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        """``{provider, name, version}``."""
+        return {"provider": self.provider, "name": self.name, "version": self.version}
+
+
+@attrs.frozen(kw_only=True)
+class KeyVerification:
+    """The outcome of checking one signature with one trusted key (or identity)."""
+
+    is_success: bool
+    key_information: KeyInformation | None = None
+    bundle_verified: bool = False
+    error: str | None = None
+    summary: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Ratify's ``verifications[]`` entry."""
+        out: dict[str, Any] = {"isSuccess": self.is_success, "bundleVerified": self.bundle_verified}
+        if self.error:
+            out["error"] = self.error
+        if self.key_information is not None:
+            out["keyInformation"] = self.key_information.to_dict()
+        out["summary"] = list(self.summary)
+        return out
+
+
+def _verifications(items: Iterable[KeyVerification]) -> tuple[KeyVerification, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class SignatureResult:
+    """The outcome for one signature (one layer of a signature manifest)."""
+
+    signature_digest: str
+    is_success: bool
+    signature: str = ""
+    error: str | None = None
+    verifications: tuple[KeyVerification, ...] = attrs.field(default=(), converter=_verifications)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Ratify's ``extensions.signatures[]`` entry."""
+        out: dict[str, Any] = {"signatureDigest": self.signature_digest, "isSuccess": self.is_success}
+        if self.signature:
+            out["signature"] = self.signature
+        if self.error:
+            out["error"] = self.error
+        out["verifications"] = [v.to_dict() for v in self.verifications]
+        return out
+
+
+def _signatures(items: Iterable[SignatureResult]) -> tuple[SignatureResult, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class VerifierReport:
+    """One verifier's decision on one referrer of a subject."""
+
+    subject: str
+    is_success: bool
+    name: str
+    artifact_type: str
+    reference_digest: str
+    message: str
+    type: str = VERIFIER_TYPE_COSIGN
+    error_reason: str | None = None
+    remediation: str | None = None
+    signatures: tuple[SignatureResult, ...] = attrs.field(default=(), converter=_signatures)
+    trust_policy: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Ratify's ``verifierReports[]`` entry."""
+        out: dict[str, Any] = {
+            "subject": self.subject,
+            "isSuccess": self.is_success,
+            "name": self.name,
+            "type": self.type,
+            "message": self.message,
+        }
+        if self.error_reason:
+            out["errorReason"] = self.error_reason
+        if self.remediation:
+            out["remediation"] = self.remediation
+        extensions: dict[str, Any] = {"signatures": [s.to_dict() for s in self.signatures]}
+        if self.trust_policy is not None:
+            extensions["trustPolicy"] = dict(self.trust_policy)
+        out["extensions"] = extensions
+        out["artifactType"] = self.artifact_type
+        out["referenceDigest"] = self.reference_digest
+        return out
+
+
+def _reports(items: Iterable[VerifierReport]) -> tuple[VerifierReport, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class VerificationResult:
+    """The overall decision for one subject, with every verifier report behind it."""
+
+    subject: str
+    is_success: bool
+    verifier_reports: tuple[VerifierReport, ...] = attrs.field(default=(), converter=_reports)
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Ratify's verification result JSON."""
+        out: dict[str, Any] = {"isSuccess": self.is_success}
+        if self.message:
+            out["message"] = self.message
+        out["verifierReports"] = [r.to_dict() for r in self.verifier_reports]
+        return out

@@ -1,0 +1,80 @@
+"""The referrer store seam: descriptors and the protocol stores implement."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from ..errors import StoreError
+from ..reference import Reference, check_digest
+
+
+@attrs.frozen(kw_only=True)
+class Descriptor:
+    """An OCI content descriptor, as a store reports a manifest or a referrer."""
+
+    media_type: str
+    digest: str
+    size: int
+    artifact_type: str | None = None
+    annotations: Mapping[str, str] = attrs.field(factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The OCI JSON form."""
+        out: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+        if self.artifact_type:
+            out["artifactType"] = self.artifact_type
+        if self.annotations:
+            out["annotations"] = dict(self.annotations)
+        return out
+
+
+@runtime_checkable
+class ReferrerStore(Protocol):
+    """Where subjects, their referrers and the referrers' content come from.
+
+    Every method raises :class:`StoreError` when it cannot answer. The
+    verifier checks every manifest and blob against its digest itself, so a
+    store need not be trusted for integrity.
+    """
+
+    def resolve(self, reference: Reference) -> Descriptor:
+        """The descriptor of the manifest ``reference`` names (by tag or digest)."""
+        ...
+
+    def list_referrers(self, subject: Reference) -> Sequence[Descriptor]:
+        """Artifacts that refer to ``subject`` (a reference in digest form)."""
+        ...
+
+    def fetch_manifest(self, repository: Reference, digest: str) -> bytes:
+        """The manifest ``digest`` in ``repository``'s repository."""
+        ...
+
+    def fetch_blob(self, repository: Reference, digest: str) -> bytes:
+        """The blob ``digest`` in ``repository``'s repository."""
+        ...
+
+
+def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
+    """``algorithm:hex`` of ``data`` (sha256 or sha512)."""
+    if algorithm not in ("sha256", "sha512"):
+        raise ValueError(f"unsupported digest algorithm {algorithm!r}")
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+def check_content(data: bytes, digest: str, what: str) -> bytes:
+    """Return ``data`` if it hashes to ``digest``; raise :class:`StoreError` otherwise."""
+    check_digest(digest)
+    actual = compute_digest(data, digest.partition(":")[0])
+    if actual != digest:
+        raise StoreError(f"{what} content does not match its digest: expected {digest}, got {actual}")
+    return data
+
+
+def cosign_signature_tag(digest: str) -> str:
+    """cosign's signature tag for a subject digest: ``sha256-<hex>.sig``."""
+    algorithm, _, encoded = digest.partition(":")
+    return f"{algorithm}-{encoded}.sig"

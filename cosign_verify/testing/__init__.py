@@ -1,0 +1,39 @@
+"""Public test toolkit: key pairs, cosign-compatible signing, and stores to sign into.
+
+Use it in your own tests::
+
+    from cosign_verify import MemoryStore
+    from cosign_verify.testing import generate_key_pair, push_image, sign_image
+
+    store = MemoryStore()
+    image = push_image(store, "registry.example/team/app:v1")
+    keys = generate_key_pair("ecdsa-p256")
+    sign_image(store, image, keys)
+"""
+
+from __future__ import annotations
+
+from .keys import (
+    ALGORITHMS,
+    KeyPair,
+    PrivateKeyError,
+    decrypt_private_key,
+    encrypt_private_key,
+    generate_key_pair,
+    sign_bytes,
+)
+from .signer import PushTarget, make_payload, push_image, sign_image
+
+__all__ = [
+    "ALGORITHMS",
+    "KeyPair",
+    "PrivateKeyError",
+    "PushTarget",
+    "decrypt_private_key",
+    "encrypt_private_key",
+    "generate_key_pair",
+    "make_payload",
+    "push_image",
+    "sign_bytes",
+    "sign_image",
+]

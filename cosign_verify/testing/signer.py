@@ -1,0 +1,176 @@
+"""Pushing test images and signing them exactly as cosign does."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
+
+from ..errors import StoreError
+from ..mediatypes import (
+    COSIGN_SIGNATURE_ARTIFACT_TYPE,
+    COSIGN_SIMPLESIGNING_LAYER,
+    OCI_EMPTY,
+    OCI_IMAGE_MANIFEST,
+)
+from ..reference import Reference
+from ..signature import ANNOTATION_SIGNATURE, COSIGN_SIGNATURE_TYPE
+from ..store.base import Descriptor, cosign_signature_tag
+from .keys import KeyPair, PrivateKey, sign_bytes
+
+OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+EMPTY_JSON = b"{}"
+
+
+class PushTarget(Protocol):
+    """A store that can be written to (:class:`~cosign_verify.MemoryStore` is one)."""
+
+    def push_blob(self, repository: Reference, data: bytes) -> Descriptor: ...
+
+    def push_manifest(
+        self, repository: Reference, data: bytes, media_type: str = ..., *, tag: str | None = None
+    ) -> Descriptor: ...
+
+    def resolve(self, reference: Reference) -> Descriptor: ...
+
+    def fetch_manifest(self, repository: Reference, digest: str) -> bytes: ...
+
+
+def _as_reference(value: str | Reference) -> Reference:
+    return value if isinstance(value, Reference) else Reference.parse(value)
+
+
+def _canonical(document: Mapping[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":"), sort_keys=False).encode()
+
+
+def push_image(store: PushTarget, reference: str | Reference, *, content: bytes | None = None) -> Reference:
+    """Push a small random image (config + one layer) and tag it; returns ``repo:tag@digest``."""
+    ref = _as_reference(reference)
+    layer = store.push_blob(ref, content if content is not None else os.urandom(64))
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer.digest]},
+    }
+    config_data = _canonical(config)
+    config_desc = store.push_blob(ref, config_data)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_IMAGE_MANIFEST,
+        "config": {"mediaType": OCI_IMAGE_CONFIG, "digest": config_desc.digest, "size": len(config_data)},
+        "layers": [{"mediaType": OCI_LAYER, "digest": layer.digest, "size": layer.size}],
+    }
+    descriptor = store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST, tag=ref.tag or "latest")
+    return Reference(registry=ref.registry, repository=ref.repository, tag=ref.tag, digest=descriptor.digest)
+
+
+def make_payload(
+    digest: str,
+    docker_reference: str,
+    *,
+    optional: Mapping[str, Any] | None = None,
+    type: str = COSIGN_SIGNATURE_TYPE,
+) -> bytes:
+    """cosign's simple-signing payload for an image digest (``docker_reference`` is the repository)."""
+    document = {
+        "critical": {
+            "identity": {"docker-reference": docker_reference},
+            "image": {"docker-manifest-digest": digest},
+            "type": type,
+        },
+        "optional": dict(optional) if optional is not None else None,
+    }
+    return _canonical(document)
+
+
+def signature_layer(
+    store: PushTarget,
+    repository: Reference,
+    payload: bytes,
+    signature: bytes,
+    annotations: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Push ``payload`` and return the manifest layer entry that carries ``signature``."""
+    blob = store.push_blob(repository, payload)
+    return {
+        "mediaType": COSIGN_SIMPLESIGNING_LAYER,
+        "digest": blob.digest,
+        "size": len(payload),
+        "annotations": {ANNOTATION_SIGNATURE: base64.b64encode(signature).decode(), **(annotations or {})},
+    }
+
+
+def _config_for(store: PushTarget, repository: Reference, layers: list[dict[str, Any]]) -> dict[str, Any]:
+    config = {
+        "architecture": "",
+        "created": "0001-01-01T00:00:00Z",
+        "history": [{"created": "0001-01-01T00:00:00Z"} for _ in layers],
+        "os": "",
+        "rootfs": {"type": "layers", "diff_ids": [layer["digest"] for layer in layers]},
+        "config": {},
+    }
+    data = _canonical(config)
+    desc = store.push_blob(repository, data)
+    return {"mediaType": OCI_IMAGE_CONFIG, "digest": desc.digest, "size": len(data)}
+
+
+def sign_image(
+    store: PushTarget,
+    subject: str | Reference,
+    key: KeyPair | PrivateKey,
+    *,
+    layout: Literal["tag", "referrer"] = "tag",
+    payload: bytes | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> Descriptor:
+    """Sign ``subject`` with ``key`` and write the signature as cosign does.
+
+    ``layout="tag"`` appends a layer to the ``sha256-<hex>.sig`` manifest
+    (creating it on the first signature); ``layout="referrer"`` pushes an OCI
+    1.1 referrer manifest with artifact type
+    ``application/vnd.dev.cosign.artifact.sig.v1+json`` and a ``subject``.
+    A subject given by tag is resolved through the store first. ``payload``
+    replaces the simple-signing payload (to sign something else on purpose);
+    ``annotations`` are added to the layer. Returns the signature manifest's
+    descriptor.
+    """
+    ref = _as_reference(subject)
+    digest = ref.digest or store.resolve(ref).digest
+    subject_desc = store.resolve(ref.with_digest(digest))
+    payload = payload if payload is not None else make_payload(digest, ref.name)
+    private_key = key.private_key if isinstance(key, KeyPair) else key
+    layer = signature_layer(store, ref, payload, sign_bytes(private_key, payload), annotations)
+
+    if layout == "referrer":
+        empty = store.push_blob(ref, EMPTY_JSON)
+        manifest: dict[str, Any] = {
+            "schemaVersion": 2,
+            "mediaType": OCI_IMAGE_MANIFEST,
+            "artifactType": COSIGN_SIGNATURE_ARTIFACT_TYPE,
+            "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": len(EMPTY_JSON)},
+            "layers": [layer],
+            "subject": {"mediaType": subject_desc.media_type, "digest": digest, "size": subject_desc.size},
+        }
+        return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST)
+    if layout != "tag":
+        raise ValueError(f"layout must be 'tag' or 'referrer', not {layout!r}")
+
+    tag = cosign_signature_tag(digest)
+    layers: list[dict[str, Any]] = []
+    try:
+        existing = store.resolve(Reference(registry=ref.registry, repository=ref.repository, tag=tag))
+        layers = list(json.loads(store.fetch_manifest(ref, existing.digest))["layers"])
+    except StoreError:
+        pass
+    layers.append(layer)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_IMAGE_MANIFEST,
+        "config": _config_for(store, ref, layers),
+        "layers": layers,
+    }
+    return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST, tag=tag)
