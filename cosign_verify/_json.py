@@ -23,11 +23,14 @@ def _no_constants(name: str) -> Any:
     raise StrictJSONError(f"non-standard constant {name}")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+
+
 def loads_strict(data: bytes | str) -> Any:
     """Parse JSON, refusing duplicate keys, NaN/Infinity and invalid UTF-8."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return _DECODER.decode(text)
     except UnicodeDecodeError:
         raise StrictJSONError("not UTF-8") from None
     except RecursionError:

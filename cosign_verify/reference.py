@@ -21,6 +21,7 @@ MAX_REFERENCE_LENGTH = 4096
 
 # Lengths of the hex part of the digests the OCI image spec registers.
 DIGEST_HEX_LENGTHS = {"sha256": 64, "sha512": 128}
+_DIGEST_HEX_RE = {name: re.compile(f"[0-9a-f]{{{length}}}") for name, length in DIGEST_HEX_LENGTHS.items()}
 
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])"
@@ -40,7 +41,7 @@ def check_digest(digest: str) -> str:
         raise InvalidReferenceError(
             digest, f"unsupported digest algorithm {algorithm!r} (use sha256 or sha512)"
         )
-    if len(encoded) != expected or not all(c in "0123456789abcdef" for c in encoded):
+    if not _DIGEST_HEX_RE[algorithm].fullmatch(encoded):
         raise InvalidReferenceError(digest, f"{algorithm} digest must be {expected} lowercase hex characters")
     return digest
 

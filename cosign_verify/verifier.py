@@ -92,6 +92,7 @@ class CosignVerifier:
             for policy in self._matcher.policies
             if policy.keys
         }
+        self._policy_dicts = {policy.name: policy.to_dict() for policy in self._matcher.policies}
         for policy in self._matcher.policies:
             if not policy.tlog_verify:
                 log.warning(
@@ -132,7 +133,7 @@ class CosignVerifier:
                 message=f"{FAILURE_MESSAGE}: {reason}",
                 error_reason=reason,
                 remediation=remediation,
-                trust_policy=policy.to_dict() if policy else None,
+                trust_policy=self._policy_dicts[policy.name] if policy else None,
             )
 
         if subject.digest is None:
@@ -182,7 +183,7 @@ class CosignVerifier:
                 reference_digest=referrer.digest,
                 message=SUCCESS_MESSAGE,
                 signatures=signatures,
-                trust_policy=policy.to_dict(),
+                trust_policy=self._policy_dicts[policy.name],
             )
         first_error = next(
             (s.error or next((v.error for v in s.verifications if v.error), None) for s in signatures),

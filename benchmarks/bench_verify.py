@@ -1,0 +1,90 @@
+"""A warm key-based verification against the bare cryptography verify it stands on.
+
+One signed image in a MemoryStore; times, in one run:
+- the bare ``cryptography`` ECDSA P-256 (and Ed25519, RSA-2048) verify of the same signature and payload;
+- ``CosignVerifier.verify`` on the signature referrer (fetch, digest checks, parsing, crypto, report);
+- ``Executor.verify`` on the subject (plus referrer listing and the policy decision).
+Writes benchmarks/results/verify.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cosign_verify import (
+    CosignVerifier,
+    Executor,
+    InlineKeyProvider,
+    KeyProviders,
+    KeyRef,
+    MemoryStore,
+    TrustPolicy,
+)
+from cosign_verify.keys.verify import verify_signature
+from cosign_verify.testing import generate_key_pair, push_image, sign_image
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def per_call(func: Callable[[], object], number: int = 2000, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            func()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def measure(algorithm: str) -> dict[str, float]:
+    store = MemoryStore()
+    pair = generate_key_pair(algorithm)
+    image = push_image(store, "registry.example/team/app:v1")
+    sign_image(store, image, pair)
+    assert image.digest
+    subject = image.with_digest(image.digest)
+    policy = TrustPolicy(
+        name="p", scopes=["registry.example/team/*"], keys=[KeyRef(provider="kp")], tlog_verify=False
+    )
+    verifier = CosignVerifier([policy], KeyProviders([InlineKeyProvider("kp", pair.public_pem())]))
+    executor = Executor(store, [verifier])
+    [referrer] = store.list_referrers(subject)
+    manifest = json.loads(store.fetch_manifest(subject, referrer.digest))
+    layer = manifest["layers"][0]
+    payload = store.fetch_blob(subject, layer["digest"])
+    signature = base64.b64decode(layer["annotations"]["dev.cosignproject.cosign/signature"])
+    public_key = pair.public_key
+    assert executor.verify(subject).is_success
+
+    bare = per_call(lambda: verify_signature(public_key, signature, payload))
+    one = per_call(lambda: verifier.verify(subject, referrer, store))
+    full = per_call(lambda: executor.verify(subject))
+    return {
+        "bare_crypto_us": round(bare * 1e6, 1),
+        "verifier_us": round(one * 1e6, 1),
+        "executor_us": round(full * 1e6, 1),
+        "verifier_over_crypto": round(one / bare, 2),
+        "executor_over_crypto": round(full / bare, 2),
+    }
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)
+    results = {}
+    for algorithm in ("ecdsa-p256", "ed25519", "rsa-2048"):
+        r = results[algorithm] = measure(algorithm)
+        print(
+            f"{algorithm:>11}: bare verify {r['bare_crypto_us']:7.1f} us | CosignVerifier.verify {r['verifier_us']:7.1f} us "
+            f"({r['verifier_over_crypto']:.2f}x) | Executor.verify {r['executor_us']:7.1f} us ({r['executor_over_crypto']:.2f}x)"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "verify.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
