@@ -147,7 +147,7 @@ def test_file_provider(tmp_path: Path, key_pair: Callable[..., KeyPair]) -> None
     with pytest.raises(ConfigError, match=r"no \.pub or \.pem files"):
         FileKeyProvider("x", empty)
     (tmp_path / "bad.pub").write_text("garbage")
-    with pytest.raises(UnsupportedKeyError, match="bad.pub"):
+    with pytest.raises(UnsupportedKeyError, match=r"bad.pub"):
         FileKeyProvider("x", tmp_path)
 
 
