@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._version import __version__
 from .config import (
     Config,
     KeyManagementProviderConfig,
@@ -27,9 +28,8 @@ from .scope import Scope, ScopeKind, ScopeMatcher
 from .store import Descriptor, MemoryStore, ReferrerStore
 from .verifier import CosignVerifier
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "__version__",
     "Config",
     "ConfigError",
     "ConfigPolicy",

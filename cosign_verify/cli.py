@@ -11,10 +11,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from . import __version__
+from ._version import __version__
 from .config import Config, load_config
-from .errors import ConfigError
+from .errors import ConfigError, CosignVerifyError, InvalidReferenceError
 from .policy import TrustPolicy
+from .reference import Reference
+from .report import VerificationResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -32,7 +34,102 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", required=True, metavar="FILE", help="Ratify CLI configuration (JSON)")
     check.add_argument("--output", choices=("text", "json"), default="text")
+
+    verify = commands.add_parser("verify", help="verify subjects against a configuration")
+    verify.add_argument("--config", required=True, metavar="FILE", help="Ratify CLI configuration (JSON)")
+    verify.add_argument(
+        "--subject", required=True, action="append", metavar="REF", help="image reference (repeatable)"
+    )
+    verify.add_argument("--namespace", default=None, help="namespace the verification works for")
+    verify.add_argument("--output", choices=("json", "table"), default="json")
+
+    demo = commands.add_parser("demo", help="run the two-namespace walkthrough on a built-in registry")
+    demo.add_argument("--output", choices=("table", "json"), default="table")
     return parser
+
+
+def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out
+        )
+
+
+def _result_rows(result: VerificationResult) -> list[tuple[str, ...]]:
+    verdict = "PASS" if result.is_success else "FAIL"
+    if not result.verifier_reports:
+        return [(result.subject, verdict, "-", "-", result.message or "")]
+    rows: list[tuple[str, ...]] = []
+    for report in result.verifier_reports:
+        detail = "ok" if report.is_success else (report.error_reason or report.message)
+        rows.append((result.subject, verdict, report.artifact_type, report.reference_digest[:19], detail))
+    return rows
+
+
+def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .engine import Executor
+
+    try:
+        subjects = [Reference.parse(s) for s in args.subject]
+        config = load_config(args.config)
+        executor = Executor.from_config(config)
+    except ConfigError as exc:
+        print(f"{args.config}: invalid configuration", file=err)
+        for line in exc.errors:
+            print(f"  error: {line}", file=err)
+        return EXIT_USAGE
+    except (InvalidReferenceError, CosignVerifyError) as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
+    results = []
+    for subject in subjects:
+        if subject.digest is None:
+            print(
+                f"warning: {subject} is given by tag; verifying the digest it points to now "
+                "(pass REF@sha256:... to pin it)",
+                file=err,
+            )
+        results.append(executor.verify(subject, namespace=args.namespace))
+    if args.output == "table":
+        rows: list[tuple[str, ...]] = [("SUBJECT", "RESULT", "ARTIFACT TYPE", "REFERRER", "DETAIL")]
+        for result in results:
+            rows.extend(_result_rows(result))
+        _table(rows, out)
+    else:
+        payload: Any = results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results]
+        print(json.dumps(payload, indent=2), file=out)
+    return EXIT_OK if all(r.is_success for r in results) else EXIT_FAILED
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from .demo import run_demo
+
+    cases = run_demo()
+    if args.output == "json":
+        print(json.dumps([{"story": c.story, **c.result.to_dict()} for c in cases], indent=2), file=out)
+    else:
+        print("cosign-verify demo: two namespaces, two keys, two trust policies\n", file=out)
+        rows: list[tuple[str, ...]] = [("IMAGE", "STORY", "EXPECTED", "RESULT", "WHY")]
+        for case in cases:
+            report = case.result.verifier_reports[0] if case.result.verifier_reports else None
+            why = (report.error_reason or "valid signature found") if report else (case.result.message or "")
+            rows.append(
+                (
+                    case.reference.split("@")[0].split("/", 2)[2],
+                    case.story,
+                    "pass" if case.expected else "fail",
+                    "PASS" if case.result.is_success else "FAIL",
+                    why,
+                )
+            )
+        _table(rows, out)
+        first = cases[0].result.verifier_reports[0].to_dict()
+        print("\nThe report for the first image, in Ratify's shape:", file=out)
+        print(json.dumps(first, indent=2), file=out)
+    matched = all(c.result.is_success is c.expected for c in cases)
+    print(f"\n{'every outcome is as expected' if matched else 'UNEXPECTED OUTCOME'}", file=out)
+    return EXIT_OK if matched else EXIT_FAILED
 
 
 def _describe_policy(policy: TrustPolicy, out: TextIO) -> None:
@@ -142,6 +239,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return EXIT_USAGE if exc.code else EXIT_OK
     if args.command == "check-config":
         return _check_config(args, out, err)
+    if args.command == "verify":
+        return _verify(args, out, err)
+    if args.command == "demo":
+        return _demo(args, out)
     return EXIT_USAGE  # pragma: no cover - argparse requires a known command
 
 

@@ -13,7 +13,10 @@ from .errors import ConfigError, StoreError
 from .keys import FileKeyProvider, InlineKeyProvider, KeyProviders
 from .reference import Reference
 from .report import VerificationResult, VerifierReport
+from .store.auth import AuthProvider, DockerConfigAuthProvider
 from .store.base import Descriptor, ReferrerStore
+from .store.registry import OCIRegistryStore
+from .store.transport import RegistryOptions
 from .verifier import CosignVerifier
 
 log = logging.getLogger(__name__)
@@ -126,6 +129,32 @@ def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -
     return verifiers
 
 
+def build_store(config: Config, *, auth: AuthProvider | None = None) -> OCIRegistryStore:
+    """The registry store a configuration's ``oras`` store plugin describes.
+
+    ``authProvider`` ``{"name": "dockerConfig", "configPath": ...}`` reads
+    Docker's config.json (the default when unset); pass ``auth`` to use your own.
+    """
+    settings = config.store
+    if auth is None:
+        provider = dict(settings.auth_provider or {"name": "dockerConfig"})
+        if provider.get("name") != "dockerConfig":
+            raise ConfigError(
+                f"unsupported authProvider {provider.get('name')!r}",
+                path="store.plugins[0].authProvider.name",
+                remediation="use 'dockerConfig', or pass an AuthProvider from Python",
+            )
+        path = provider.get("configPath")
+        auth = DockerConfigAuthProvider(config.base_dir / str(path) if path else None)
+    options = RegistryOptions(
+        use_http=settings.use_http,
+        cosign_enabled=settings.cosign_enabled,
+        cache_enabled=settings.cache_enabled,
+        cache_ttl=float(settings.ttl),
+    )
+    return OCIRegistryStore(options, auth=auth)
+
+
 @attrs.frozen(kw_only=True)
 class ExecutorOptions:
     """How the executor treats subjects.
@@ -157,10 +186,15 @@ class Executor:
 
     @classmethod
     def from_config(
-        cls, config: Config, store: ReferrerStore, *, key_providers: KeyProviders | None = None
+        cls, config: Config, store: ReferrerStore | None = None, *, key_providers: KeyProviders | None = None
     ) -> Executor:
-        """An executor for a loaded configuration, reading from ``store``."""
-        return cls(store, build_verifiers(config, key_providers), ConfigPolicy.from_config(config.policy))
+        """An executor for a loaded configuration, reading from ``store`` (default: the configured registry store)."""
+        verifiers = build_verifiers(config, key_providers)
+        return cls(
+            store if store is not None else build_store(config),
+            verifiers,
+            ConfigPolicy.from_config(config.policy),
+        )
 
     def verify(self, subject: str | Reference, *, namespace: str | None = None) -> VerificationResult:
         """Verify one subject. Raises only :class:`InvalidReferenceError` for a malformed subject string."""

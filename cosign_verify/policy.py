@@ -8,7 +8,7 @@ directly, so no invalid policy can exist.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -30,6 +30,14 @@ def _compile(pattern: str | None, field: str) -> None:
 
 def _empty_to_none(value: str | None) -> str | None:
     return value or None
+
+
+def _scopes(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _keys(values: Iterable[KeyRef]) -> tuple[KeyRef, ...]:
+    return tuple(values)
 
 
 @attrs.frozen(kw_only=True)
@@ -114,8 +122,8 @@ class TrustPolicy:
     """A named set of scopes and the keys or keyless identity trusted for them."""
 
     name: str
-    scopes: tuple[str, ...] = attrs.field(converter=tuple)
-    keys: tuple[KeyRef, ...] = attrs.field(default=(), converter=tuple)
+    scopes: tuple[str, ...] = attrs.field(converter=_scopes)
+    keys: tuple[KeyRef, ...] = attrs.field(default=(), converter=_keys)
     keyless: Keyless | None = None
     tlog_verify: bool = True
     rekor_url: str = DEFAULT_REKOR_URL

@@ -239,7 +239,8 @@ class CosignVerifier:
     ) -> KeyVerification:
         info = KeyInformation(provider=key.provider, name=key.name, version=key.version)
         label = f"key {key.name!r}" + (f" version {key.version!r}" if key.version else "")
-        label += f" of {key.provider!r}" if key.provider != "file" else ""
+        if key.provider not in ("file", key.name):
+            label += f" of provider {key.provider!r}"
         try:
             try:
                 verify_signature(key.key, signature.signature, signature.payload)

@@ -68,7 +68,7 @@ def test_wrong_key_fails(store: MemoryStore, key_pair: Callable[..., KeyPair]) -
     assert not result.is_success
     [sig] = signatures(result)
     assert sig["isSuccess"] is False
-    assert sig["verifications"][0]["error"] == "signature does not verify with key 'kp' of 'kp'"
+    assert sig["verifications"][0]["error"] == "signature does not verify with key 'kp'"
     assert "no valid signatures found (1 checked" in result.verifier_reports[0].message
 
 

@@ -1,0 +1,460 @@
+"""``OCIRegistryStore``: the referrer store over the OCI Distribution API.
+
+Referrers come from ``GET /v2/<name>/referrers/<digest>`` (``Link``
+pagination), or, on registries without that API, from the referrers tag
+schema (the ``sha256-<hex>`` index); which one a registry supports is
+remembered. With ``cosign_enabled``, cosign's ``sha256-<hex>.sig`` tag is
+listed too. Every manifest and blob is checked against its digest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from .._json import StrictJSONError, loads_strict
+from ..errors import StoreError
+from ..mediatypes import (
+    COSIGN_SIGNATURE_ARTIFACT_TYPE,
+    DOCKER_MANIFEST_LIST,
+    DOCKER_MANIFEST_V2,
+    OCI_EMPTY,
+    OCI_IMAGE_INDEX,
+    OCI_IMAGE_MANIFEST,
+)
+from ..reference import Reference, check_digest
+from .auth import AuthProvider
+from .base import Descriptor, check_content, compute_digest, cosign_signature_tag
+from .cache import Cache, MemoryCache
+from .transport import RegistryOptions, Response, Transport
+
+log = logging.getLogger(__name__)
+
+MANIFEST_ACCEPT = ", ".join((OCI_IMAGE_MANIFEST, OCI_IMAGE_INDEX, DOCKER_MANIFEST_V2, DOCKER_MANIFEST_LIST))
+_LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+_API = "api"
+_TAG_SCHEMA = "tag-schema"
+
+
+def referrers_tag(digest: str) -> str:
+    """The referrers tag schema's tag for a subject digest: ``sha256-<hex>``."""
+    algorithm, _, encoded = digest.partition(":")
+    return f"{algorithm}-{encoded}"
+
+
+def _digest(value: str, where: str) -> str:
+    try:
+        return check_digest(value)
+    except ValueError as exc:
+        raise StoreError(f"{where}: {exc}") from None
+
+
+def _descriptors(index: Any, where: str) -> Iterator[Descriptor]:
+    if not isinstance(index, dict) or not isinstance(index.get("manifests", []), list):
+        raise StoreError(f"{where} is not an OCI image index")
+    for entry in index.get("manifests") or []:
+        if not isinstance(entry, dict):
+            raise StoreError(f"{where} has a malformed descriptor")
+        try:
+            digest = check_digest(entry["digest"])
+            size = int(entry["size"])
+        except (KeyError, TypeError, ValueError) as exc:  # ValueError includes InvalidReferenceError
+            raise StoreError(f"{where} has a malformed descriptor: {exc}") from None
+        annotations = entry.get("annotations") or {}
+        yield Descriptor(
+            media_type=str(entry.get("mediaType") or OCI_IMAGE_MANIFEST),
+            digest=digest,
+            size=size,
+            artifact_type=entry.get("artifactType") or None,
+            annotations={str(k): str(v) for k, v in annotations.items()}
+            if isinstance(annotations, dict)
+            else {},
+        )
+
+
+class OCIRegistryStore:
+    """A :class:`ReferrerStore` over OCI registries, with one pooled HTTP session.
+
+    ``auth`` supplies credentials (None: anonymous; see
+    :class:`DockerConfigAuthProvider`); ``cache`` defaults to an in-memory
+    TTL + LRU cache. The store can also push (blobs, manifests, and the
+    referrers tag-schema index), which the testing toolkit uses to sign into
+    any registry.
+    """
+
+    def __init__(
+        self,
+        options: RegistryOptions | None = None,
+        *,
+        auth: AuthProvider | None = None,
+        cache: Cache | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.options = options or RegistryOptions()
+        self.transport = Transport(self.options, auth, session)
+        self.cache: Cache = cache if cache is not None else MemoryCache()
+        self._referrers_mode: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def cosign_enabled(self) -> bool:
+        """Whether cosign's ``.sig`` tag is listed as a referrer."""
+        return self.options.cosign_enabled
+
+    # --- helpers ------------------------------------------------------------
+
+    def _get(self, ref: Reference, path: str, *, scope: str = "pull", **kwargs: Any) -> Response:
+        return self.transport.request(
+            kwargs.pop("method", "GET"),
+            ref.registry,
+            f"/{ref.repository}{path}",
+            scope=f"repository:{ref.repository}:{scope}",
+            **kwargs,
+        )
+
+    def _cache_get(self, key: str) -> Any | None:
+        return self.cache.get(key) if self.options.cache_enabled else None
+
+    def _cache_set(self, key: str, value: Any, ttl: float | None) -> None:
+        if self.options.cache_enabled:
+            self.cache.set(key, value, ttl)
+
+    @staticmethod
+    def _fail(response: Response, what: str) -> StoreError:
+        detail = ""
+        try:
+            errors = json.loads(response.body).get("errors") or []
+            detail = "; ".join(
+                f"{e.get('code')}: {e.get('message')}" for e in errors[:3] if isinstance(e, dict)
+            )
+        except (ValueError, AttributeError):
+            pass
+        return StoreError(f"{what}: HTTP {response.status}" + (f" ({detail})" if detail else ""))
+
+    # --- ReferrerStore ---------------------------------------------------------
+
+    def resolve(self, reference: Reference) -> Descriptor:
+        """The manifest descriptor of a tag or digest (HEAD, falling back to GET)."""
+        target = reference.digest or reference.tag or "latest"
+        key = f"resolve:{reference.name}:{target}"
+        cached = self._cache_get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        head = self._get(
+            reference, f"/manifests/{target}", method="HEAD", headers={"Accept": MANIFEST_ACCEPT}
+        )
+        if head.status == 404:
+            raise StoreError(f"{reference} not found")
+        digest = head.headers.get("Docker-Content-Digest")
+        size = head.headers.get("Content-Length", "")
+        if head.status == 200 and digest and size.isdigit() and (reference.digest in (None, digest)):
+            descriptor = Descriptor(
+                media_type=head.headers.get("Content-Type", OCI_IMAGE_MANIFEST).split(";")[0],
+                digest=_digest(digest, f"Docker-Content-Digest of {reference}"),
+                size=int(size),
+            )
+        else:
+            descriptor = self._resolve_by_get(reference, target)
+        self._cache_set(key, descriptor, None if reference.digest else self.options.cache_ttl)
+        return descriptor
+
+    def _resolve_by_get(self, reference: Reference, target: str) -> Descriptor:
+        response = self._get(
+            reference,
+            f"/manifests/{target}",
+            headers={"Accept": MANIFEST_ACCEPT},
+            limit=self.options.max_manifest_size,
+            what="manifest",
+        )
+        if response.status == 404:
+            raise StoreError(f"{reference} not found")
+        if response.status != 200:
+            raise self._fail(response, f"cannot resolve {reference}")
+        claimed = response.headers.get("Docker-Content-Digest")
+        expected = reference.digest or claimed
+        if expected:
+            _digest(expected, f"Docker-Content-Digest of {reference}")
+            check_content(response.body, expected, f"manifest of {reference}")
+        digest = expected or compute_digest(response.body)
+        if claimed and claimed != digest:
+            raise StoreError(
+                f"{reference}: Docker-Content-Digest {claimed} does not match the manifest ({digest})"
+            )
+        self._cache_set(f"manifest:{reference.name}@{digest}", response.body, self.options.content_ttl)
+        return Descriptor(
+            media_type=response.headers.get("Content-Type", OCI_IMAGE_MANIFEST).split(";")[0],
+            digest=digest,
+            size=len(response.body),
+        )
+
+    def fetch_manifest(self, repository: Reference, digest: str) -> bytes:
+        """The manifest ``digest``, checked against it (and cached: it cannot change)."""
+        _digest(digest, "manifest digest")
+        key = f"manifest:{repository.name}@{digest}"
+        cached = self._cache_get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        response = self._get(
+            repository,
+            f"/manifests/{digest}",
+            headers={"Accept": MANIFEST_ACCEPT},
+            limit=self.options.max_manifest_size,
+            what="manifest",
+        )
+        if response.status != 200:
+            raise self._fail(response, f"cannot fetch manifest {digest} from {repository.name}")
+        body = check_content(response.body, digest, f"manifest {digest}")
+        self._cache_set(key, body, self.options.content_ttl)
+        return body
+
+    def fetch_blob(self, repository: Reference, digest: str) -> bytes:
+        """The blob ``digest``, checked against it (and cached)."""
+        _digest(digest, "blob digest")
+        key = f"blob:{repository.name}@{digest}"
+        cached = self._cache_get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        response = self._get(repository, f"/blobs/{digest}", limit=self.options.max_blob_size, what="blob")
+        if response.status != 200:
+            raise self._fail(response, f"cannot fetch blob {digest} from {repository.name}")
+        body = check_content(response.body, digest, f"blob {digest}")
+        self._cache_set(key, body, self.options.content_ttl)
+        return body
+
+    def list_referrers(self, subject: Reference) -> Sequence[Descriptor]:
+        """Referrers of ``subject`` (API or tag schema), then cosign's ``.sig`` tag when enabled."""
+        if subject.digest is None:
+            raise StoreError(f"subject {subject} has no digest")
+        key = f"referrers:{subject.name}@{subject.digest}:{int(self.cosign_enabled)}"
+        cached = self._cache_get(key)
+        if cached is not None:
+            return list(cached)
+        found = self._referrers(subject, subject.digest)
+        found = [self._with_artifact_type(subject, d) for d in found]
+        if self.cosign_enabled:
+            signature = self._cosign_signature(subject, subject.digest)
+            if signature is not None and all(d.digest != signature.digest for d in found):
+                found.append(signature)
+        self._cache_set(key, tuple(found), self.options.cache_ttl)
+        return found
+
+    def _referrers(self, subject: Reference, digest: str) -> list[Descriptor]:
+        mode = self._referrers_mode.get(subject.registry)
+        if mode != _TAG_SCHEMA:
+            listed = self._referrers_api(subject, digest)
+            if listed is not None:
+                self._referrers_mode[subject.registry] = _API
+                return listed
+            log.info("%s has no referrers API; using the referrers tag schema", subject.registry)
+            self._referrers_mode[subject.registry] = _TAG_SCHEMA
+        return self._referrers_tag_schema(subject, digest)
+
+    def _referrers_api(self, subject: Reference, digest: str) -> list[Descriptor] | None:
+        path = f"/referrers/{digest}"
+        params: dict[str, str] | None = None
+        found: list[Descriptor] = []
+        for page in range(self.options.max_referrer_pages):
+            response = self._get(
+                subject,
+                path,
+                params=params,
+                headers={"Accept": OCI_IMAGE_INDEX},
+                limit=self.options.max_manifest_size,
+                what="referrers list",
+            )
+            if response.status in (404, 405, 501) and page == 0:
+                return None
+            if response.status != 200:
+                raise self._fail(response, f"cannot list referrers of {subject}")
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            if page == 0 and content_type and content_type != OCI_IMAGE_INDEX:
+                return None  # something answered, but not the referrers API
+            try:
+                index = loads_strict(response.body)
+            except StrictJSONError as exc:
+                raise StoreError(f"referrers list of {subject} is not valid JSON: {exc}") from None
+            found.extend(_descriptors(index, f"referrers list of {subject}"))
+            next_link = _LINK_RE.search(response.headers.get("Link", ""))
+            if not next_link:
+                return found
+            target = urlsplit(next_link.group(1))
+            if target.netloc and target.netloc != urlsplit(response.url).netloc:
+                raise StoreError(f"referrers list of {subject}: pagination link points to another host")
+            prefix = f"/v2/{subject.repository}"
+            if not target.path.startswith(prefix):
+                raise StoreError(
+                    f"referrers list of {subject}: unexpected pagination link {next_link.group(1)!r}"
+                )
+            path, params = target.path[len(prefix) :], dict(parse_qsl(target.query))
+        raise StoreError(f"referrers list of {subject} has more than {self.options.max_referrer_pages} pages")
+
+    def _referrers_tag_schema(self, subject: Reference, digest: str) -> list[Descriptor]:
+        tag = referrers_tag(digest)
+        response = self._get(
+            subject,
+            f"/manifests/{tag}",
+            headers={"Accept": OCI_IMAGE_INDEX},
+            limit=self.options.max_manifest_size,
+            what="referrers index",
+        )
+        if response.status == 404:
+            return []
+        if response.status != 200:
+            raise self._fail(response, f"cannot read referrers index {tag} of {subject}")
+        claimed = response.headers.get("Docker-Content-Digest")
+        if claimed:
+            check_content(response.body, _digest(claimed, f"referrers index {tag}"), f"referrers index {tag}")
+        try:
+            index = loads_strict(response.body)
+        except StrictJSONError as exc:
+            raise StoreError(f"referrers index {tag} of {subject} is not valid JSON: {exc}") from None
+        return list(_descriptors(index, f"referrers index {tag} of {subject}"))
+
+    def _with_artifact_type(self, subject: Reference, descriptor: Descriptor) -> Descriptor:
+        """Fill in an artifact type an index entry left empty (or ``oci.empty``) from the manifest itself."""
+        if descriptor.artifact_type and descriptor.artifact_type != OCI_EMPTY:
+            return descriptor
+        try:
+            manifest = loads_strict(self.fetch_manifest(subject, descriptor.digest))
+        except (StoreError, StrictJSONError) as exc:
+            log.warning(
+                "cannot read referrer %s of %s to learn its type: %s", descriptor.digest, subject, exc
+            )
+            return descriptor
+        if not isinstance(manifest, dict):
+            return descriptor
+        config = manifest["config"] if isinstance(manifest.get("config"), dict) else {}
+        artifact_type = manifest.get("artifactType") or config.get("mediaType")
+        if not isinstance(artifact_type, str) or not artifact_type:
+            return descriptor
+        return Descriptor(
+            media_type=descriptor.media_type,
+            digest=descriptor.digest,
+            size=descriptor.size,
+            artifact_type=artifact_type,
+            annotations=descriptor.annotations or dict(manifest.get("annotations") or {}),
+        )
+
+    def _cosign_signature(self, subject: Reference, digest: str) -> Descriptor | None:
+        tag = Reference(
+            registry=subject.registry, repository=subject.repository, tag=cosign_signature_tag(digest)
+        )
+        try:
+            found = self.resolve(tag)
+        except StoreError as exc:
+            if str(exc).endswith("not found"):
+                return None
+            raise
+        return Descriptor(
+            media_type=found.media_type,
+            digest=found.digest,
+            size=found.size,
+            artifact_type=COSIGN_SIGNATURE_ARTIFACT_TYPE,
+        )
+
+    # --- pushing (for the testing toolkit and tools) ------------------------
+
+    def push_blob(self, repository: Reference, data: bytes) -> Descriptor:
+        """Upload a blob (POST then PUT), unless the registry already has it."""
+        digest = compute_digest(data)
+        descriptor = Descriptor(media_type="application/octet-stream", digest=digest, size=len(data))
+        head = self._get(repository, f"/blobs/{digest}", method="HEAD", scope="pull,push")
+        if head.status == 200:
+            return descriptor
+        start = self._get(repository, "/blobs/uploads/", method="POST", scope="pull,push", data=b"")
+        location = start.headers.get("Location")
+        if start.status != 202 or not location:
+            raise self._fail(start, f"cannot start blob upload to {repository.name}")
+        target = urlsplit(location)
+        prefix = f"/v2/{repository.repository}"
+        if target.netloc and target.netloc != urlsplit(start.url).netloc:
+            raise StoreError(f"upload location {location!r} points to another host")
+        if not target.path.startswith(prefix):
+            raise StoreError(f"unexpected upload location {location!r}")
+        params = dict(parse_qsl(target.query))
+        params["digest"] = digest
+        done = self._get(
+            repository,
+            target.path[len(prefix) :],
+            method="PUT",
+            scope="pull,push",
+            params=params,
+            data=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        if done.status != 201:
+            raise self._fail(done, f"cannot upload blob {digest} to {repository.name}")
+        return descriptor
+
+    def push_manifest(
+        self,
+        repository: Reference,
+        data: bytes,
+        media_type: str = OCI_IMAGE_MANIFEST,
+        *,
+        tag: str | None = None,
+    ) -> Descriptor:
+        """Upload a manifest by tag (or by digest). A manifest with a ``subject`` is added to the
+        referrers tag-schema index when the registry does not say it handled the subject itself."""
+        digest = compute_digest(data)
+        response = self._get(
+            repository,
+            f"/manifests/{tag or digest}",
+            method="PUT",
+            scope="pull,push",
+            data=data,
+            headers={"Content-Type": media_type},
+        )
+        if response.status != 201:
+            raise self._fail(response, f"cannot push manifest to {repository.name}")
+        descriptor = Descriptor(media_type=media_type, digest=digest, size=len(data))
+        document = json.loads(data)
+        if tag is not None:
+            self._invalidate(repository, tag)
+        subject = document.get("subject") if isinstance(document, dict) else None
+        if isinstance(subject, dict) and "OCI-Subject" not in response.headers:
+            config = document["config"] if isinstance(document.get("config"), dict) else {}
+            entry = Descriptor(
+                media_type=media_type,
+                digest=digest,
+                size=len(data),
+                artifact_type=document.get("artifactType") or config.get("mediaType"),
+                annotations=dict(document.get("annotations") or {}),
+            )
+            self._add_to_referrers_index(repository, str(subject["digest"]), entry)
+        if isinstance(subject, dict):
+            self._invalidate_referrers(repository, str(subject["digest"]))
+        return descriptor
+
+    def _invalidate(self, repository: Reference, tag: str) -> None:
+        self.cache.delete(f"resolve:{repository.name}:{tag}")
+        match = re.fullmatch(r"(sha256|sha512)-([0-9a-f]+)(\.sig)?", tag)
+        if match:
+            self._invalidate_referrers(repository, f"{match.group(1)}:{match.group(2)}")
+
+    def _invalidate_referrers(self, repository: Reference, subject_digest: str) -> None:
+        for flag in (0, 1):
+            self.cache.delete(f"referrers:{repository.name}@{subject_digest}:{flag}")
+
+    def _add_to_referrers_index(self, repository: Reference, subject_digest: str, entry: Descriptor) -> None:
+        tag = referrers_tag(subject_digest)
+        ref = Reference(registry=repository.registry, repository=repository.repository, tag=tag)
+        manifests: list[dict[str, Any]] = []
+        try:
+            existing = self.resolve(ref)
+            manifests = list(json.loads(self.fetch_manifest(ref, existing.digest)).get("manifests") or [])
+        except StoreError as exc:
+            if not str(exc).endswith("not found"):
+                raise
+        if any(m.get("digest") == entry.digest for m in manifests):
+            return
+        manifests.append(entry.to_dict())
+        index = {"schemaVersion": 2, "mediaType": OCI_IMAGE_INDEX, "manifests": manifests}
+        self.push_manifest(ref, json.dumps(index, separators=(",", ":")).encode(), OCI_IMAGE_INDEX, tag=tag)
