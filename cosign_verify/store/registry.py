@@ -228,27 +228,35 @@ class OCIRegistryStore:
         self._cache_set(key, body, self.options.content_ttl)
         return body
 
-    def list_referrers(self, subject: Reference) -> Sequence[Descriptor]:
-        """Referrers of ``subject`` (API or tag schema), then cosign's ``.sig`` tag when enabled."""
+    def list_referrers(self, subject: Reference, *, artifact_type: str | None = None) -> Sequence[Descriptor]:
+        """Referrers of ``subject`` (API or tag schema), then cosign's ``.sig`` tag when enabled.
+
+        ``artifact_type`` keeps only referrers of that type (asked of the
+        registry where the API supports it, and checked here either way).
+        """
         if subject.digest is None:
             raise StoreError(f"subject {subject} has no digest")
-        key = f"referrers:{subject.name}@{subject.digest}:{int(self.cosign_enabled)}"
+        key = f"referrers:{subject.name}@{subject.digest}:{int(self.cosign_enabled)}:{artifact_type or ''}"
         cached = self._cache_get(key)
         if cached is not None:
             return list(cached)
-        found = self._referrers(subject, subject.digest)
-        found = [self._with_artifact_type(subject, d) for d in found]
-        if self.cosign_enabled:
+        found = [
+            self._with_artifact_type(subject, d)
+            for d in self._referrers(subject, subject.digest, artifact_type)
+        ]
+        if artifact_type is not None:
+            found = [d for d in found if d.artifact_type == artifact_type]
+        if self.cosign_enabled and artifact_type in (None, COSIGN_SIGNATURE_ARTIFACT_TYPE):
             signature = self._cosign_signature(subject, subject.digest)
             if signature is not None and all(d.digest != signature.digest for d in found):
                 found.append(signature)
         self._cache_set(key, tuple(found), self.options.cache_ttl)
         return found
 
-    def _referrers(self, subject: Reference, digest: str) -> list[Descriptor]:
+    def _referrers(self, subject: Reference, digest: str, artifact_type: str | None) -> list[Descriptor]:
         mode = self._referrers_mode.get(subject.registry)
         if mode != _TAG_SCHEMA:
-            listed = self._referrers_api(subject, digest)
+            listed = self._referrers_api(subject, digest, artifact_type)
             if listed is not None:
                 self._referrers_mode[subject.registry] = _API
                 return listed
@@ -256,9 +264,15 @@ class OCIRegistryStore:
             self._referrers_mode[subject.registry] = _TAG_SCHEMA
         return self._referrers_tag_schema(subject, digest)
 
-    def _referrers_api(self, subject: Reference, digest: str) -> list[Descriptor] | None:
+    def referrers_mode(self, registry: str) -> str | None:
+        """How referrers are listed for ``registry``: ``"api"``, ``"tag-schema"``, or None before the first try."""
+        return self._referrers_mode.get(registry)
+
+    def _referrers_api(
+        self, subject: Reference, digest: str, artifact_type: str | None
+    ) -> list[Descriptor] | None:
         path = f"/referrers/{digest}"
-        params: dict[str, str] | None = None
+        params: dict[str, str] | None = {"artifactType": artifact_type} if artifact_type else None
         found: list[Descriptor] = []
         for page in range(self.options.max_referrer_pages):
             response = self._get(
@@ -440,8 +454,9 @@ class OCIRegistryStore:
             self._invalidate_referrers(repository, f"{match.group(1)}:{match.group(2)}")
 
     def _invalidate_referrers(self, repository: Reference, subject_digest: str) -> None:
+        # Filtered lists are cached under their artifact type too; those expire with the TTL.
         for flag in (0, 1):
-            self.cache.delete(f"referrers:{repository.name}@{subject_digest}:{flag}")
+            self.cache.delete(f"referrers:{repository.name}@{subject_digest}:{flag}:")
 
     def _add_to_referrers_index(self, repository: Reference, subject_digest: str, entry: Descriptor) -> None:
         tag = referrers_tag(subject_digest)

@@ -189,6 +189,8 @@ class Transport:
                 if attempt < self.options.max_retries:
                     attempt = self._back_off(attempt, None, deadline, f"{method} {url}: {exc}")
                     continue
+                if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+                    raise StoreError(f"{method} {url}: response body truncated ({exc})") from None
                 raise StoreError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
             except requests.RequestException as exc:
                 raise StoreError(f"{method} {url}: {type(exc).__name__}: {exc}") from None

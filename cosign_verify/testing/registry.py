@@ -387,8 +387,9 @@ def _handler_for(server: RegistryServer) -> type[BaseHTTPRequestHandler]:
                 answer = {**answer, **fault.headers}
                 if fault.corrupt and data:
                     data = data[:-1] + bytes([data[-1] ^ 0x01])
-                if fault.truncate is not None:
-                    self._reply(status, answer, data, send=data[: fault.truncate])
+                if fault.truncate is not None or "Content-Length" in fault.headers:
+                    cut = data if fault.truncate is None else data[: fault.truncate]
+                    self._reply(status, answer, data, send=cut)
                     self.close_connection = True
                     return
             self._reply(status, answer, data)
@@ -399,7 +400,8 @@ def _handler_for(server: RegistryServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
+            if "Content-Length" not in headers:  # a fault may declare a length of its own
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body if send is None else send)
