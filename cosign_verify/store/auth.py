@@ -116,7 +116,7 @@ def _from_auth_entry(entry: Mapping[str, object], registry: str) -> Credentials 
     encoded = entry.get("auth")
     if isinstance(encoded, str) and encoded:
         try:
-            username, _, password = base64.b64decode(encoded).decode().partition(":")
+            username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             raise StoreError(f"Docker config: 'auth' for {registry} is not base64 of user:password") from None
     if isinstance(token, str) and token:
