@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,13 @@ from cosign_verify import (
     VerificationResult,
 )
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_EMPTY, OCI_IMAGE_INDEX
-from cosign_verify.store import Credentials, OCIRegistryStore, RegistryOptions, StaticAuthProvider
+from cosign_verify.store import (
+    Credentials,
+    DockerConfigAuthProvider,
+    OCIRegistryStore,
+    RegistryOptions,
+    StaticAuthProvider,
+)
 from cosign_verify.store.registry import referrers_tag
 from cosign_verify.testing import KeyPair, push_image, sign_image
 from cosign_verify.testing.registry import RegistryServer
@@ -278,3 +285,23 @@ def test_token_realm_over_plain_http_is_refused(key_pair: Callable[..., KeyPair]
         store = OCIRegistryStore(FAST)
         with pytest.raises(StoreError, match="refusing to fetch a token from plain-HTTP realm"):
             store.resolve(Reference.parse(f"{server.registry}/ns/app:v1"))
+
+
+def test_identity_token_from_docker_config(tmp_path: Path, key_pair: Callable[..., KeyPair]) -> None:
+    pair = key_pair()
+    with RegistryServer(auth="bearer", users={"alice": "wonderland"}) as server:
+        server.refresh_tokens.add("refresh-123")
+        writer = OCIRegistryStore(
+            FAST,
+            auth=StaticAuthProvider({server.registry: Credentials(username="alice", password="wonderland")}),
+        )
+        image = push_image(writer, f"{server.registry}/ns/app:v1")
+        sign_image(writer, image, pair)
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"auths": {server.registry: {"identitytoken": "refresh-123"}}}))
+        reader = OCIRegistryStore(FAST, auth=DockerConfigAuthProvider(config))
+        assert executor(reader, pair).verify(image).is_success
+        assert server.count("POST", "^/token$") == 1
+        config.write_text(json.dumps({"auths": {server.registry: {"identitytoken": "revoked"}}}))
+        denied = executor(OCIRegistryStore(FAST, auth=DockerConfigAuthProvider(config)), pair).verify(image)
+        assert not denied.is_success and "token request" in (denied.message or "")

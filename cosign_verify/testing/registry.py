@@ -72,7 +72,8 @@ class RegistryServer:
     """An OCI registry in a background thread on ``127.0.0.1:<free port>``.
 
     ``auth``: None, ``"basic"`` or ``"bearer"``; ``users`` maps user names to
-    passwords (bearer with no users issues anonymous tokens). ``page_size``
+    passwords (bearer with no users issues anonymous tokens), and
+    ``refresh_tokens`` holds identity tokens the token endpoint accepts. ``page_size``
     paginates referrer lists with ``Link`` headers. Use it as a context
     manager, or call :meth:`start` and :meth:`stop`.
     """
@@ -93,6 +94,7 @@ class RegistryServer:
         self.users = dict(users or {})
         self.page_size = page_size
         self.token_ttl = token_ttl
+        self.refresh_tokens: set[str] = set()
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, dict[str, str]]] = []
         self.tokens_issued = 0
@@ -189,16 +191,26 @@ class RegistryServer:
             return False
         return user in self.users and secrets.compare_digest(self.users[user], password)
 
-    def _issue_token(self, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
-        value = headers.get("Authorization", "")
-        if self.users and not (value.startswith("Basic ") and self._check_basic(value[6:])):
+    def _issue_token(
+        self, method: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if method == "POST":  # OAuth2 refresh-token grant, as clients with an identity token use
+            form = parse_qs(body.decode(errors="replace"))
+            granted = form.get("grant_type") == ["refresh_token"] and form.get("refresh_token", [""])[0] in (
+                self.refresh_tokens
+            )
+        else:
+            value = headers.get("Authorization", "")
+            granted = not self.users or (value.startswith("Basic ") and self._check_basic(value[6:]))
+        if not granted:
             return 401, {}, b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}'
         token = secrets.token_urlsafe(16)
         with self._lock:
             self._tokens[token] = time.monotonic() + self.token_ttl
             self.tokens_issued += 1
-        body = json.dumps({"token": token, "expires_in": self.token_ttl}).encode()
-        return 200, {"Content-Type": "application/json"}, body
+        key = "access_token" if method == "POST" else "token"
+        answer = json.dumps({key: token, "expires_in": self.token_ttl}).encode()
+        return 200, {"Content-Type": "application/json"}, answer
 
     def _challenge(self, name: str) -> dict[str, str]:
         if self.auth == "basic":
@@ -216,7 +228,7 @@ class RegistryServer:
         split = urlsplit(target)
         path, query = split.path, parse_qs(split.query)
         if path == "/token":
-            return self._issue_token(headers)
+            return self._issue_token(method, headers, body)
         route = _ROUTE.match(path) or _UPLOAD.match(path) or _TAGS.match(path)
         name = route.group("name") if route else ""
         if not self._authorized(headers):
