@@ -70,6 +70,7 @@ class VerifierConfig:
     trust_policies: tuple[TrustPolicy, ...] = ()
     key: str | None = None
     rekor_url: str | None = None
+    trusted_root: str | None = None
     type: str = COSIGN_VERIFIER_TYPE
 
     @property
@@ -261,6 +262,7 @@ def _cosign_verifiers(section: Mapping[str, Any]) -> Iterator[VerifierConfig]:
             trust_policies=policies,
             key=plugin.get("key"),
             rekor_url=plugin.get("rekorURL") or (None if policies else DEFAULT_REKOR_URL),
+            trusted_root=plugin.get("trustedRoot"),
         )
 
 

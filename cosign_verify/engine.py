@@ -122,6 +122,7 @@ def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -
                     name=entry.name,
                     artifact_types=entry.artifact_types,
                     base_dir=config.base_dir,
+                    trusted_root=entry.trusted_root,
                 )
             )
         except ConfigError as exc:

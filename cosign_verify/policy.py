@@ -119,7 +119,12 @@ class Keyless:
 
 @attrs.frozen(kw_only=True)
 class TrustPolicy:
-    """A named set of scopes and the keys or keyless identity trusted for them."""
+    """A named set of scopes and the keys or keyless identity trusted for them.
+
+    ``trusted_root`` (our extension, ``trustedRoot``) is the path of a Sigstore
+    ``trusted_root.json`` for this policy; unset, the verifier's default is
+    used (Sigstore's public-good root unless configured otherwise).
+    """
 
     name: str
     scopes: tuple[str, ...] = attrs.field(converter=_scopes)
@@ -128,6 +133,7 @@ class TrustPolicy:
     tlog_verify: bool = True
     rekor_url: str = DEFAULT_REKOR_URL
     version: str = TRUST_POLICY_VERSION
+    trusted_root: str | None = None
 
     def __attrs_post_init__(self) -> None:
         self.validate()
@@ -224,6 +230,7 @@ class TrustPolicy:
             keyless=keyless,
             tlog_verify=_optional_bool(data, "tLogVerify", path, True),
             rekor_url=_optional_str(data, "rekorURL", path) or DEFAULT_REKOR_URL,
+            trusted_root=_optional_str(data, "trustedRoot", path) or None,
         )
         return policy
 
@@ -236,10 +243,12 @@ class TrustPolicy:
             out["keyless"] = self.keyless.to_dict()
         out["tLogVerify"] = self.tlog_verify
         out["rekorURL"] = self.rekor_url
+        if self.trusted_root is not None:
+            out["trustedRoot"] = self.trusted_root
         return out
 
 
-_POLICY_FIELDS = ("name", "version", "scopes", "keys", "keyless", "tLogVerify", "rekorURL")
+_POLICY_FIELDS = ("name", "version", "scopes", "keys", "keyless", "tLogVerify", "rekorURL", "trustedRoot")
 _KEY_FIELDS = ("provider", "name", "version", "file")
 _KEYLESS_FIELDS = (
     "ctLogVerify",

@@ -15,10 +15,21 @@ import attrs
 from cryptography.exceptions import InvalidSignature
 
 from .errors import ForbiddenError, StoreError
+from .keyless.certificate import ExactMatch, IdentityPolicy, Matcher, RegexMatch
+from .keyless.checks import (
+    KEYLESS_ERRORS,
+    RekorSettings,
+    public_key_pem,
+    transparency_proof,
+    transparency_summary,
+    verify_keyless,
+)
+from .keyless.rekor import TransparencyLogError
+from .keyless.trusted_root import TrustedRoot
 from .keys import KeyProviders, PolicyKeys, ResolvedKey, describe_key
 from .keys.verify import verify_signature
 from .mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
-from .policy import TrustPolicy
+from .policy import Keyless, TrustPolicy
 from .reference import Reference
 from .report import KeyInformation, KeyVerification, SignatureResult, VerifierReport
 from .scope import ScopeMatcher
@@ -79,6 +90,8 @@ class CosignVerifier:
         name: str = "cosign",
         artifact_types: Iterable[str] = (COSIGN_SIGNATURE_ARTIFACT_TYPE,),
         base_dir: str | Path | None = None,
+        trusted_root: str | Path | TrustedRoot | None = None,
+        rekor_timeout: float = 10.0,
     ) -> None:
         self.name = name
         self.artifact_types = tuple(artifact_types)
@@ -93,7 +106,14 @@ class CosignVerifier:
             if policy.keys
         }
         self._policy_dicts = {policy.name: policy.to_dict() for policy in self._matcher.policies}
+        self._roots: dict[str, TrustedRoot] = {}
+        self._identities: dict[str, IdentityPolicy] = {}
+        self._rekor_timeout = rekor_timeout
         for policy in self._matcher.policies:
+            if policy.keyless is not None or policy.tlog_verify:
+                self._roots[policy.name] = _load_root(policy.trusted_root or trusted_root, base)
+            if policy.keyless is not None:
+                self._identities[policy.name] = identity_policy(policy.keyless)
             if not policy.tlog_verify:
                 log.warning(
                     "trust policy %r: tLogVerify is false: signatures are accepted without transparency-log proof",
@@ -146,16 +166,12 @@ class CosignVerifier:
                 f"no trust policy scope matches subject {digest_form}",
                 "add a trust policy whose scope covers this subject, or a global '*' policy",
             )
-        if policy.keyless is not None:
-            return failed(
-                f"trust policy {policy.name!r} is keyless, and keyless verification is not available in this version",
-                "use a key-based trust policy for this scope",
-                policy,
-            )
-        try:
-            keys = self._keys[policy.name].for_namespace(namespace)
-        except ForbiddenError as exc:
-            return failed(exc.message, exc.remediation, policy)
+        keys: tuple[ResolvedKey, ...] = ()
+        if policy.keyless is None:
+            try:
+                keys = self._keys[policy.name].for_namespace(namespace)
+            except ForbiddenError as exc:
+                return failed(exc.message, exc.remediation, policy)
 
         try:
             manifest = check_content(
@@ -218,9 +234,14 @@ class CosignVerifier:
             if exc.remediation:
                 remediations.append(exc.remediation)
             return SignatureResult(signature_digest=layer.digest, is_success=False, error=exc.reason)
-        verifications = tuple(
-            self._check_key(signature, claims, key, policy, subject, remediations) for key in keys
-        )
+        if policy.keyless is not None:
+            verifications: tuple[KeyVerification, ...] = (
+                self._check_keyless(signature, claims, policy, subject, remediations),
+            )
+        else:
+            verifications = tuple(
+                self._check_key(signature, claims, key, policy, subject, remediations) for key in keys
+            )
         return SignatureResult(
             signature_digest=layer.digest,
             is_success=any(v.is_success for v in verifications),
@@ -248,21 +269,87 @@ class CosignVerifier:
                 raise _CheckError(f"signature does not verify with {label}") from None
             summary = [f"signature verified with {label} ({describe_key(key.key)})"]
             summary.extend(_check_claims(claims, subject))
+            bundle_verified = False
             if policy.tlog_verify:
-                raise _CheckError(
-                    "signature verified with the key, but tLogVerify requires a transparency-log proof, "
-                    "which this version cannot check yet",
-                    f"set 'tLogVerify: false' in trust policy {policy.name!r} to accept key-based "
-                    "signatures without a transparency log",
+                try:
+                    proof = transparency_proof(
+                        signature, public_key_pem(key.key), self._roots[policy.name], self._rekor(policy)
+                    )
+                except TransparencyLogError as exc:
+                    raise _CheckError(
+                        f"transparency log: {exc}",
+                        f"sign with a transparency log (cosign's default), or set 'tLogVerify: false' in trust "
+                        f"policy {policy.name!r} to accept key-based signatures without one",
+                    ) from None
+                bundle_verified = proof.from_bundle
+                summary.append(transparency_summary(proof))
+            else:
+                summary.append(
+                    f"transparency log not checked: tLogVerify is false in trust policy {policy.name!r}"
                 )
-            summary.append(
-                f"transparency log not checked: tLogVerify is false in trust policy {policy.name!r}"
+            return KeyVerification(
+                is_success=True, key_information=info, bundle_verified=bundle_verified, summary=summary
             )
-            return KeyVerification(is_success=True, key_information=info, summary=summary)
         except _CheckError as exc:
             if exc.remediation:
                 remediations.append(exc.remediation)
             return KeyVerification(is_success=False, key_information=info, error=exc.reason)
+
+    def _rekor(self, policy: TrustPolicy) -> RekorSettings:
+        return RekorSettings(url=policy.rekor_url, timeout=self._rekor_timeout)
+
+    def _check_keyless(
+        self,
+        signature: CosignSignature,
+        claims: SimpleSigningPayload,
+        policy: TrustPolicy,
+        subject: Reference,
+        remediations: list[str],
+    ) -> KeyVerification:
+        assert policy.keyless is not None
+        try:
+            outcome = verify_keyless(
+                signature,
+                self._identities[policy.name],
+                trusted_root=self._roots[policy.name],
+                ct_log_verify=policy.keyless.ct_log_verify,
+                tlog_verify=policy.tlog_verify,
+                rekor=self._rekor(policy),
+            )
+            summary = [*outcome.summary, *_check_claims(claims, subject)]
+        except KEYLESS_ERRORS as exc:
+            return KeyVerification(is_success=False, error=f"keyless: {exc}")
+        except _CheckError as exc:
+            if exc.remediation:
+                remediations.append(exc.remediation)
+            return KeyVerification(is_success=False, error=exc.reason)
+        return KeyVerification(is_success=True, bundle_verified=outcome.bundle_verified, summary=summary)
+
+
+def identity_policy(keyless: Keyless) -> IdentityPolicy:
+    """The identity and issuer matchers a keyless trust policy describes."""
+    identity: Matcher = (
+        ExactMatch(keyless.certificate_identity)
+        if keyless.certificate_identity is not None
+        else RegexMatch(keyless.certificate_identity_regexp or "")
+    )
+    issuer: Matcher = (
+        ExactMatch(keyless.certificate_oidc_issuer)
+        if keyless.certificate_oidc_issuer is not None
+        else RegexMatch(keyless.certificate_oidc_issuer_regexp or "")
+    )
+    return IdentityPolicy(identity, issuer)
+
+
+def _load_root(root: str | Path | TrustedRoot | None, base_dir: Path | None) -> TrustedRoot:
+    if isinstance(root, TrustedRoot):
+        return root
+    if root is None:
+        return TrustedRoot.public_good()
+    path = Path(root)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return TrustedRoot.from_file(path)
 
 
 def _check_claims(claims: SimpleSigningPayload, subject: Reference) -> list[str]:

@@ -236,24 +236,40 @@ def test_namespace_access_denied(store: MemoryStore, key_pair: Callable[..., Key
     assert not ex.verify(image).is_success
 
 
-def test_tlog_verify_fails_closed_with_remediation(
+def test_tlog_verify_without_bundle_and_rekor_unreachable_fails_closed(
     store: MemoryStore, key_pair: Callable[..., KeyPair]
 ) -> None:
     pair = key_pair()
     image = push_image(store, "myregistry.io/namespace1/app:v1")
     sign_image(store, image, pair)
-    result = executor(store, providers_for(pair), key_policy(tlog=True)).verify(image)
+    policy = TrustPolicy(
+        name="policy-1",
+        scopes=[SCOPE],
+        keys=[KeyRef(provider="kp")],
+        rekor_url=f"http://127.0.0.1:{closed_port()}",
+    )
+    result = executor(store, providers_for(pair), policy).verify(image)
     assert not result.is_success
     [report] = result.verifier_reports
     assert report.remediation == (
-        "set 'tLogVerify: false' in trust policy 'policy-1' to accept key-based signatures without a transparency log"
+        "sign with a transparency log (cosign's default), or set 'tLogVerify: false' in trust policy "
+        "'policy-1' to accept key-based signatures without one"
     )
-    assert (
-        "tLogVerify requires a transparency-log proof" in signatures(result)[0]["verifications"][0]["error"]
-    )
+    error = signatures(result)[0]["verifications"][0]["error"]
+    assert error.startswith("transparency log: Rekor at http://127.0.0.1:") and "is unreachable" in error
 
 
-def test_keyless_policy_fails_closed(store: MemoryStore, key_pair: Callable[..., KeyPair]) -> None:
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_key_signature_under_a_keyless_policy_fails(
+    store: MemoryStore, key_pair: Callable[..., KeyPair]
+) -> None:
     pair = key_pair()
     image = push_image(store, "myregistry.io/namespace1/app:v1")
     sign_image(store, image, pair)
@@ -264,7 +280,7 @@ def test_keyless_policy_fails_closed(store: MemoryStore, key_pair: Callable[...,
     )
     result = executor(store, KeyProviders(), keyless).verify(image)
     assert not result.is_success
-    assert "keyless verification is not available" in (result.verifier_reports[0].error_reason or "")
+    assert "keyless: signature has no certificate" in (result.verifier_reports[0].error_reason or "")
 
 
 class BrokenStore(MemoryStore):
