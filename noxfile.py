@@ -28,7 +28,9 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".[test,yaml,redis]", "mypy>=1.10", "types-requests", "types-PyYAML", "types-jsonschema")
+    session.install(
+        "-e", ".[test,yaml,redis]", "mypy>=1.10", "types-requests", "types-PyYAML", "types-jsonschema"
+    )
     session.run("mypy", "--strict", "cosign_verify")
 
 

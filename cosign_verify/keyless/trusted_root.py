@@ -214,9 +214,7 @@ class TrustedRoot:
     @classmethod
     def public_good(cls) -> TrustedRoot:
         """Sigstore's public-good trusted root, as shipped inside the ``sigstore`` package (offline)."""
-        location = resources.files("sigstore").joinpath(
-            "_store", PUBLIC_GOOD_TUF_DIRECTORY, "trusted_root.json"
-        )
+        location = resources.files("sigstore") / "_store" / PUBLIC_GOOD_TUF_DIRECTORY / "trusted_root.json"
         with resources.as_file(location) as path:
             return cls.from_file(path)
 
