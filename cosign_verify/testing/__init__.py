@@ -13,6 +13,8 @@ Use it in your own tests::
 
 from __future__ import annotations
 
+from .docker_registry import DockerRegistryProcess
+from .fake_sigstore import FakeSigstore, LogRecord
 from .keys import (
     ALGORITHMS,
     KeyPair,
@@ -22,10 +24,18 @@ from .keys import (
     generate_key_pair,
     sign_bytes,
 )
+from .registry import Fault, RegistryServer
+from .rekor_server import RekorServer
 from .signer import PushTarget, make_payload, push_image, sign_image
 
 __all__ = [
     "ALGORITHMS",
+    "DockerRegistryProcess",
+    "FakeSigstore",
+    "Fault",
+    "LogRecord",
+    "RegistryServer",
+    "RekorServer",
     "KeyPair",
     "PrivateKeyError",
     "PushTarget",

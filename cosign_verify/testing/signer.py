@@ -8,6 +8,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
+from cryptography.hazmat.primitives import serialization
+
 from ..errors import StoreError
 from ..mediatypes import (
     COSIGN_SIGNATURE_ARTIFACT_TYPE,
@@ -18,6 +20,7 @@ from ..mediatypes import (
 from ..reference import Reference
 from ..signature import ANNOTATION_SIGNATURE, COSIGN_SIGNATURE_TYPE
 from ..store.base import Descriptor, cosign_signature_tag
+from .fake_sigstore import FakeSigstore
 from .keys import KeyPair, PrivateKey, sign_bytes
 
 OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -121,13 +124,18 @@ def _config_for(store: PushTarget, repository: Reference, layers: list[dict[str,
 def sign_image(
     store: PushTarget,
     subject: str | Reference,
-    key: KeyPair | PrivateKey,
+    key: KeyPair | PrivateKey | None = None,
     *,
     layout: Literal["tag", "referrer"] = "tag",
     payload: bytes | None = None,
     annotations: Mapping[str, str] | None = None,
+    keyless: FakeSigstore | None = None,
+    identity: str = "signer@example.com",
+    issuer: str = "https://issuer.example",
+    rekor: FakeSigstore | None = None,
+    **keyless_options: Any,
 ) -> Descriptor:
-    """Sign ``subject`` with ``key`` and write the signature as cosign does.
+    """Sign ``subject`` with ``key`` (or keyless) and write the signature as cosign does.
 
     ``layout="tag"`` appends a layer to the ``sha256-<hex>.sig`` manifest
     (creating it on the first signature); ``layout="referrer"`` pushes an OCI
@@ -135,15 +143,36 @@ def sign_image(
     ``application/vnd.dev.cosign.artifact.sig.v1+json`` and a ``subject``.
     A subject given by tag is resolved through the store first. ``payload``
     replaces the simple-signing payload (to sign something else on purpose);
-    ``annotations`` are added to the layer. Returns the signature manifest's
-    descriptor.
+    ``annotations`` are added to the layer (and override the generated ones).
+
+    With ``keyless=FakeSigstore(...)``, the signature is made with a fresh
+    certificate for ``identity`` and ``issuer``, logged, and carries the
+    certificate, chain and Rekor bundle annotations (``keyless_options`` go to
+    :meth:`FakeSigstore.sign`, e.g. ``bundle=False``, ``sct=False``,
+    ``lifetime=...``). With ``rekor=FakeSigstore(...)``, a key-based signature
+    is logged too and carries its Rekor bundle. Returns the signature
+    manifest's descriptor.
     """
     ref = _as_reference(subject)
     digest = ref.digest or store.resolve(ref).digest
     subject_desc = store.resolve(ref.with_digest(digest))
     payload = payload if payload is not None else make_payload(digest, ref.name)
-    private_key = key.private_key if isinstance(key, KeyPair) else key
-    layer = signature_layer(store, ref, payload, sign_bytes(private_key, payload), annotations)
+    generated: dict[str, str] = {}
+    if keyless is not None:
+        signature, generated = keyless.sign(payload, identity=identity, issuer=issuer, **keyless_options)
+    elif key is not None:
+        private_key = key.private_key if isinstance(key, KeyPair) else key
+        signature = sign_bytes(private_key, payload)
+        if rekor is not None:
+            public_pem = private_key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            generated["dev.sigstore.cosign/bundle"] = rekor.log(
+                payload, signature, public_pem
+            ).cosign_bundle()
+    else:
+        raise ValueError("sign_image needs a key or keyless=FakeSigstore(...)")
+    layer = signature_layer(store, ref, payload, signature, {**generated, **(annotations or {})})
 
     if layout == "referrer":
         empty = store.push_blob(ref, EMPTY_JSON)

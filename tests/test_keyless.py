@@ -1,0 +1,347 @@
+"""Keyless verification with FakeSigstore: success, and each failure with its own reason."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from cosign_verify import (
+    CosignVerifier,
+    Executor,
+    InlineKeyProvider,
+    Keyless,
+    KeyProviders,
+    KeyRef,
+    MemoryStore,
+    Reference,
+    TrustPolicy,
+)
+from cosign_verify.store import cosign_signature_tag
+from cosign_verify.testing import (
+    FakeSigstore,
+    KeyPair,
+    RekorServer,
+    make_payload,
+    push_image,
+    sign_bytes,
+    sign_image,
+)
+
+IDENTITY, ISSUER = "builder@example.com", "https://issuer.example"
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture(scope="module")
+def fake() -> FakeSigstore:
+    return FakeSigstore()
+
+
+@pytest.fixture
+def root_path(fake: FakeSigstore, tmp_path: Path) -> Path:
+    return fake.write_trusted_root(tmp_path / "trusted_root.json")
+
+
+@pytest.fixture
+def image(store: MemoryStore) -> Reference:
+    return push_image(store, "registry.example/team/app:v1")
+
+
+def policy(root: Path, **keyless: Any) -> TrustPolicy:
+    tlog = keyless.pop("tlog", True)
+    rekor_url = keyless.pop("rekor_url", closed_port_url())
+    fields: dict[str, Any] = {"certificate_identity": IDENTITY, "certificate_oidc_issuer": ISSUER, **keyless}
+    return TrustPolicy(
+        name="keyless",
+        scopes=["registry.example/team/*"],
+        keyless=Keyless(**fields),
+        trusted_root=str(root),
+        tlog_verify=tlog,
+        rekor_url=rekor_url,
+    )
+
+
+def run(store: MemoryStore, image: Reference, the_policy: TrustPolicy) -> dict[str, Any]:
+    return Executor(store, [CosignVerifier([the_policy])]).verify(image).to_dict()
+
+
+def only_check(result: dict[str, Any]) -> dict[str, Any]:
+    [signature] = result["verifierReports"][0]["extensions"]["signatures"]
+    [check] = signature["verifications"]
+    return check  # type: ignore[no-any-return]
+
+
+def test_keyless_signature_verifies(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    result = run(store, image, policy(root_path))
+    assert result["isSuccess"] is True, result
+    check = only_check(result)
+    assert check["bundleVerified"] is True
+    assert "keyInformation" not in check
+    assert any(line.startswith(f"identity '{IDENTITY}' matched") for line in check["summary"])
+    assert any("embedded SCT verified" in line for line in check["summary"])
+
+
+def test_uri_identity_and_regexps(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    workflow = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
+    sign_image(store, image, keyless=fake, identity=workflow, issuer=ISSUER)
+    regexps = policy(
+        root_path,
+        certificate_identity=None,
+        certificate_identity_regexp=r"https://github\.com/org/repo/.*",
+        certificate_oidc_issuer=None,
+        certificate_oidc_issuer_regexp=r"https://issuer\.example",
+    )
+    assert run(store, image, regexps)["isSuccess"] is True
+
+
+@pytest.mark.parametrize(
+    ("keyless", "reason"),
+    [
+        (
+            {"certificate_identity": "someone@example.com"},
+            f"certificate identity ('{IDENTITY}') does not match 'someone@example.com'",
+        ),
+        (
+            {"certificate_oidc_issuer": "https://other.example"},
+            f"certificate issuer '{ISSUER}' does not match 'https://other.example'",
+        ),
+        (
+            {"certificate_identity": None, "certificate_identity_regexp": "builder"},
+            "does not match /builder/ (whole value)",
+        ),
+        (
+            {"certificate_oidc_issuer": None, "certificate_oidc_issuer_regexp": "https://issuer"},
+            "does not match /https://issuer/ (whole value)",
+        ),
+    ],
+)
+def test_identity_mismatches(
+    keyless: dict[str, Any],
+    reason: str,
+    store: MemoryStore,
+    image: Reference,
+    fake: FakeSigstore,
+    root_path: Path,
+) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    result = run(store, image, policy(root_path, **keyless))
+    assert result["isSuccess"] is False
+    assert reason in only_check(result)["error"]
+
+
+def test_certificate_from_another_ca(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    other = FakeSigstore()
+    certificate, key = other.issue(IDENTITY, ISSUER)
+    assert image.digest
+    payload = make_payload(image.digest, image.name)
+    signature = sign_bytes(key, payload)
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    record = fake.log(payload, signature, pem)  # logged in the trusted Rekor, but issued by another CA
+    annotations = {
+        "dev.sigstore.cosign/certificate": pem.decode(),
+        "dev.sigstore.cosign/chain": other.chain_pem().decode(),
+        "dev.sigstore.cosign/bundle": record.cosign_bundle(),
+        "dev.cosignproject.cosign/signature": base64.b64encode(signature).decode(),
+    }
+    sign_image(store, image, KeyPair(key, "ecdsa-p256"), payload=payload, annotations=annotations)
+    result = run(store, image, policy(root_path))
+    assert result["isSuccess"] is False
+    assert "does not chain to a trusted Fulcio CA" in only_check(result)["error"]
+
+
+def test_expired_at_signing_time(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    sign_image(
+        store,
+        image,
+        keyless=fake,
+        identity=IDENTITY,
+        issuer=ISSUER,
+        not_before=fake.now() - timedelta(hours=1),
+        lifetime=timedelta(minutes=10),
+    )
+    result = run(store, image, policy(root_path))
+    assert "certificate was not valid at the signing time" in only_check(result)["error"]
+
+
+@pytest.mark.parametrize(
+    ("sct", "reason"), [(False, "no embedded SCT"), ("corrupt", "SCT signature from CT log")]
+)
+def test_missing_or_corrupted_sct(
+    sct: bool | str, reason: str, store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, sct=sct)
+    result = run(store, image, policy(root_path))
+    assert result["isSuccess"] is False
+    assert reason in only_check(result)["error"]
+    relaxed = run(store, image, policy(root_path, ct_log_verify=False))
+    assert relaxed["isSuccess"] is True
+    assert "SCT not checked: ctLogVerify is false" in only_check(relaxed)["summary"]
+
+
+def signature_tag(image: Reference) -> Reference:
+    assert image.digest
+    return Reference(
+        registry=image.registry, repository=image.repository, tag=cosign_signature_tag(image.digest)
+    )
+
+
+def bundle_of(store: MemoryStore, image: Reference) -> dict[str, Any]:
+    manifest = json.loads(store.fetch_manifest(image, store.resolve(signature_tag(image)).digest))
+    return json.loads(manifest["layers"][-1]["annotations"]["dev.sigstore.cosign/bundle"])  # type: ignore[no-any-return]
+
+
+def replace_bundle(store: MemoryStore, image: Reference, bundle: dict[str, Any]) -> None:
+    """Rewrite the bundle annotation of the image's last signature layer in place."""
+    tag = signature_tag(image)
+    manifest = json.loads(store.fetch_manifest(image, store.resolve(tag).digest))
+    manifest["layers"][-1]["annotations"]["dev.sigstore.cosign/bundle"] = json.dumps(bundle)
+    store.push_manifest(image, json.dumps(manifest).encode(), tag=tag.tag)
+
+
+def test_corrupted_set(store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    bundle = bundle_of(store, image)
+    raw = bytearray(base64.b64decode(bundle["SignedEntryTimestamp"]))
+    raw[-1] ^= 0x01
+    bundle["SignedEntryTimestamp"] = base64.b64encode(bytes(raw)).decode()
+    replace_bundle(store, image, bundle)
+    result = run(store, image, policy(root_path))
+    assert result["isSuccess"] is False
+    assert (
+        "the SignedEntryTimestamp does not verify with the transparency log's key"
+        in only_check(result)["error"]
+    )
+
+
+def test_set_for_another_entry(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    first = push_image(store, "registry.example/team/first:v1")
+    sign_image(store, first, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    replace_bundle(store, image, bundle_of(store, first))  # a valid SET, for the other image's entry
+    result = run(store, image, policy(root_path))
+    assert result["isSuccess"] is False
+    assert (
+        "entry records another payload hash: it is not this signature's entry" in only_check(result)["error"]
+    )
+
+
+def test_body_describing_another_signature(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    # The same payload signed twice: the second signature carries the first one's (valid) bundle.
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    first_bundle = bundle_of(store, image)
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    replace_bundle(store, image, first_bundle)
+    result = run(store, image, policy(root_path))
+    checks = [s["verifications"][0] for s in result["verifierReports"][0]["extensions"]["signatures"]]
+    assert checks[0]["isSuccess"] is True
+    assert checks[1]["isSuccess"] is False
+    assert "entry records another signature: it is not this signature's entry" in checks[1]["error"]
+
+
+def test_missing_bundle_and_rekor_unreachable(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False)
+    result = run(store, image, policy(root_path))
+    assert result["isSuccess"] is False
+    assert "is unreachable" in only_check(result)["error"]
+
+
+@pytest.fixture
+def rekor(fake: FakeSigstore) -> Iterator[RekorServer]:
+    with RekorServer(fake) as server:
+        yield server
+
+
+def test_missing_bundle_found_online(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path, rekor: RekorServer
+) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False)
+    for _ in range(3):  # more entries after ours, so the inclusion proof has work to do
+        sign_image(store, push_image(store, "registry.example/team/noise:v1"), keyless=fake)
+    result = run(store, image, policy(root_path, rekor_url=rekor.url))
+    assert result["isSuccess"] is True, result
+    check = only_check(result)
+    assert check["bundleVerified"] is False
+    assert any("online (SET, inclusion proof and checkpoint verified)" in line for line in check["summary"])
+    assert rekor.requests >= 2
+
+
+def test_without_tlog_signing_time_is_now(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False)
+    result = run(store, image, policy(root_path, tlog=False))
+    assert result["isSuccess"] is True
+    assert any("the current time (no verified signing time" in line for line in only_check(result)["summary"])
+
+
+def test_key_based_with_rekor_bundle(
+    store: MemoryStore,
+    image: Reference,
+    fake: FakeSigstore,
+    root_path: Path,
+    key_pair: Callable[..., KeyPair],
+) -> None:
+    pair = key_pair()
+    sign_image(store, image, pair, rekor=fake)
+    providers = KeyProviders([InlineKeyProvider("kp", pair.public_pem())])
+    keyed = TrustPolicy(
+        name="keyed",
+        scopes=["registry.example/*"],
+        keys=[KeyRef(provider="kp")],
+        trusted_root=str(root_path),
+        rekor_url=closed_port_url(),
+    )
+    result = Executor(store, [CosignVerifier([keyed], providers)]).verify(image).to_dict()
+    assert result["isSuccess"] is True, result
+    check = only_check(result)
+    assert check["bundleVerified"] is True
+    other = key_pair("ecdsa-p256", 1)
+    stolen = push_image(store, "registry.example/team/stolen:v1")
+    sign_image(
+        store, stolen, other, annotations={"dev.sigstore.cosign/bundle": json.dumps(bundle_of(store, image))}
+    )
+    both = KeyProviders([InlineKeyProvider("kp", pair.public_pem() + other.public_pem())])
+    denied = Executor(store, [CosignVerifier([keyed], both)]).verify(stolen).to_dict()
+    assert denied["isSuccess"] is False
+    assert "transparency log: entry records another" in json.dumps(denied)
+
+
+def test_default_public_good_root_rejects_fake_signatures(
+    store: MemoryStore, image: Reference, fake: FakeSigstore
+) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    public = TrustPolicy(
+        name="public",
+        scopes=["*"],
+        keyless=Keyless(certificate_identity=IDENTITY, certificate_oidc_issuer=ISSUER),
+    )
+    result = run(store, image, public)
+    assert result["isSuccess"] is False
+    assert "transparency log the trusted root does not know" in only_check(result)["error"]
