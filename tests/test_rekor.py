@@ -1,0 +1,143 @@
+"""Merkle inclusion proofs, checkpoints, SETs and entry bodies (cosign_verify.keyless.rekor)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cosign_verify.keyless.rekor import (
+    TransparencyLogError,
+    check_entry_body,
+    leaf_hash,
+    root_from_inclusion_proof,
+    verify_checkpoint,
+    verify_cosign_bundle,
+    verify_inclusion,
+)
+from cosign_verify.keyless.trusted_root import TrustedRoot
+from cosign_verify.testing import FakeSigstore
+from cosign_verify.testing.fake_sigstore import inclusion_path, merkle_root
+
+
+@given(size=st.integers(min_value=1, max_value=70), data=st.data())
+def test_inclusion_proofs_reach_the_root(size: int, data: st.DataObject) -> None:
+    leaves = [leaf_hash(bytes([i % 256, i // 256])) for i in range(size)]
+    index = data.draw(st.integers(min_value=0, max_value=size - 1))
+    proof = inclusion_path(index, leaves)
+    assert root_from_inclusion_proof(index, size, leaves[index], proof) == merkle_root(leaves)
+    if proof:
+        bad = list(proof)
+        bad[data.draw(st.integers(0, len(bad) - 1))] = b"\x00" * 32
+        assert root_from_inclusion_proof(index, size, leaves[index], bad) != merkle_root(leaves)
+
+
+@pytest.mark.parametrize(
+    ("index", "size", "proof", "message"),
+    [
+        (5, 5, [], "outside a tree of size 5"),
+        (0, 4, [b"\x00" * 32], "shorter than the tree is deep"),
+        (0, 2, [b"\x00" * 32, b"\x00" * 32], "longer than the tree is deep"),
+        (0, 2, [b"\x00" * 31], "not 32 bytes"),
+    ],
+)
+def test_malformed_inclusion_proofs(index: int, size: int, proof: list[bytes], message: str) -> None:
+    with pytest.raises(TransparencyLogError, match=message):
+        root_from_inclusion_proof(index, size, b"\x11" * 32, proof)
+
+
+@pytest.fixture(scope="module")
+def fake() -> FakeSigstore:
+    sigstore = FakeSigstore()
+    for n in range(5):
+        sigstore.log(f"payload {n}".encode(), b"sig", b"-----BEGIN PUBLIC KEY-----\n")
+    return sigstore
+
+
+@pytest.fixture(scope="module")
+def root(fake: FakeSigstore) -> TrustedRoot:
+    return TrustedRoot.from_json(fake.trusted_root_json())
+
+
+def test_checkpoint_verifies_and_tampering_fails(fake: FakeSigstore, root: TrustedRoot) -> None:
+    note, tree_root = fake.checkpoint()
+    checkpoint = verify_checkpoint(note, root, fake.rekor_log_id)
+    assert (checkpoint.tree_size, checkpoint.root_hash, checkpoint.origin) == (5, tree_root, fake.origin)
+    tampered = note.replace("\n5\n", "\n6\n", 1)
+    with pytest.raises(TransparencyLogError, match="checkpoint signature does not verify"):
+        verify_checkpoint(tampered, root, fake.rekor_log_id)
+    with pytest.raises(TransparencyLogError, match="no signature block"):
+        verify_checkpoint(note.split("\n\n")[0], root, fake.rekor_log_id)
+    other = FakeSigstore()
+    foreign, _ = other.checkpoint()
+    with pytest.raises(TransparencyLogError, match="no signature from the log's key"):
+        verify_checkpoint(foreign, root, fake.rekor_log_id)
+
+
+def test_inclusion_against_checkpoint(fake: FakeSigstore, root: TrustedRoot) -> None:
+    record = fake.records[2]
+    document = fake.entry_document(record)[record.uuid]
+    proof = document["verification"]["inclusionProof"]
+    body = base64.b64decode(record.body)
+    hashes = [bytes.fromhex(h) for h in proof["hashes"]]
+    verify_inclusion(body, 2, proof["treeSize"], hashes, bytes.fromhex(proof["rootHash"]), proof["checkpoint"], root, fake.rekor_log_id)
+    with pytest.raises(TransparencyLogError, match="does not lead to the stated root hash"):
+        verify_inclusion(body, 1, proof["treeSize"], hashes, bytes.fromhex(proof["rootHash"]), None, root, fake.rekor_log_id)
+    other_root = bytes.fromhex(fake.entry_document(fake.records[0])[fake.records[0].uuid]["verification"]["inclusionProof"]["rootHash"])
+    assert other_root == bytes.fromhex(proof["rootHash"])
+    stale, _ = fake.checkpoint(3)
+    with pytest.raises(TransparencyLogError, match="does not match the signed checkpoint"):
+        verify_inclusion(body, 2, proof["treeSize"], hashes, bytes.fromhex(proof["rootHash"]), stale, root, fake.rekor_log_id)
+
+
+def test_set_checks(fake: FakeSigstore, root: TrustedRoot) -> None:
+    record = fake.records[0]
+    entry = verify_cosign_bundle(record.cosign_bundle(), root)
+    assert entry.log_index == 0 and entry.integrated_time == record.integrated_time
+    document = json.loads(record.cosign_bundle())
+    for field, value, message in [
+        ("integratedTime", record.integrated_time + 1, "does not verify"),
+        ("logIndex", 7, "does not verify"),
+        ("logIndex", -1, "non-negative"),
+        ("integratedTime", "now", "non-negative integer"),
+        ("logID", "zz", "not hex"),
+        ("logID", "00" * 32, "does not know"),
+        ("body", "!!", "not valid base64"),
+    ]:
+        changed = json.loads(json.dumps(document))
+        changed["Payload"][field] = value
+        with pytest.raises(TransparencyLogError, match=message):
+            verify_cosign_bundle(json.dumps(changed), root)
+    with pytest.raises(TransparencyLogError, match="no Payload"):
+        verify_cosign_bundle("{}", root)
+    with pytest.raises(TransparencyLogError, match="not valid JSON"):
+        verify_cosign_bundle("{", root)
+
+
+def test_entry_body_checks(fake: FakeSigstore) -> None:
+    certificate, key = fake.issue()
+    from cryptography.hazmat.primitives import serialization
+
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    record = fake.log(b"payload", b"signature", pem)
+    body = base64.b64decode(record.body)
+    assert check_entry_body(body, signature=b"signature", payload_sha256=record.payload_sha256, verifier_pem=pem) == "hashedrekord"
+    key_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert check_entry_body(body, signature=b"signature", payload_sha256=record.payload_sha256, verifier_pem=key_pem)
+    with pytest.raises(TransparencyLogError, match="another payload hash"):
+        check_entry_body(body, signature=b"signature", payload_sha256="00" * 32, verifier_pem=pem)
+    with pytest.raises(TransparencyLogError, match="another signature"):
+        check_entry_body(body, signature=b"other", payload_sha256=record.payload_sha256, verifier_pem=pem)
+    other_cert, _ = fake.issue()
+    with pytest.raises(TransparencyLogError, match="another certificate or key"):
+        check_entry_body(
+            body, signature=b"signature", payload_sha256=record.payload_sha256,
+            verifier_pem=other_cert.public_bytes(serialization.Encoding.PEM),
+        )
+    with pytest.raises(TransparencyLogError, match="unsupported Rekor entry kind"):
+        check_entry_body(body.replace(b"hashedrekord", b"intoto"), signature=b"s", payload_sha256="", verifier_pem=pem)
+    with pytest.raises(TransparencyLogError, match="not a Rekor entry"):
+        check_entry_body(b"{}", signature=b"s", payload_sha256="", verifier_pem=pem)
