@@ -83,14 +83,45 @@ def test_inclusion_against_checkpoint(fake: FakeSigstore, root: TrustedRoot) -> 
     proof = document["verification"]["inclusionProof"]
     body = base64.b64decode(record.body)
     hashes = [bytes.fromhex(h) for h in proof["hashes"]]
-    verify_inclusion(body, 2, proof["treeSize"], hashes, bytes.fromhex(proof["rootHash"]), proof["checkpoint"], root, fake.rekor_log_id)
+    verify_inclusion(
+        body,
+        2,
+        proof["treeSize"],
+        hashes,
+        bytes.fromhex(proof["rootHash"]),
+        proof["checkpoint"],
+        root,
+        fake.rekor_log_id,
+    )
     with pytest.raises(TransparencyLogError, match="does not lead to the stated root hash"):
-        verify_inclusion(body, 1, proof["treeSize"], hashes, bytes.fromhex(proof["rootHash"]), None, root, fake.rekor_log_id)
-    other_root = bytes.fromhex(fake.entry_document(fake.records[0])[fake.records[0].uuid]["verification"]["inclusionProof"]["rootHash"])
+        verify_inclusion(
+            body,
+            1,
+            proof["treeSize"],
+            hashes,
+            bytes.fromhex(proof["rootHash"]),
+            None,
+            root,
+            fake.rekor_log_id,
+        )
+    other_root = bytes.fromhex(
+        fake.entry_document(fake.records[0])[fake.records[0].uuid]["verification"]["inclusionProof"][
+            "rootHash"
+        ]
+    )
     assert other_root == bytes.fromhex(proof["rootHash"])
     stale, _ = fake.checkpoint(3)
     with pytest.raises(TransparencyLogError, match="does not match the signed checkpoint"):
-        verify_inclusion(body, 2, proof["treeSize"], hashes, bytes.fromhex(proof["rootHash"]), stale, root, fake.rekor_log_id)
+        verify_inclusion(
+            body,
+            2,
+            proof["treeSize"],
+            hashes,
+            bytes.fromhex(proof["rootHash"]),
+            stale,
+            root,
+            fake.rekor_log_id,
+        )
 
 
 def test_set_checks(fake: FakeSigstore, root: TrustedRoot) -> None:
@@ -124,9 +155,16 @@ def test_entry_body_checks(fake: FakeSigstore) -> None:
     pem = certificate.public_bytes(serialization.Encoding.PEM)
     record = fake.log(b"payload", b"signature", pem)
     body = base64.b64decode(record.body)
-    assert check_entry_body(body, signature=b"signature", payload_sha256=record.payload_sha256, verifier_pem=pem) == "hashedrekord"
-    key_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert check_entry_body(body, signature=b"signature", payload_sha256=record.payload_sha256, verifier_pem=key_pem)
+    assert (
+        check_entry_body(body, signature=b"signature", payload_sha256=record.payload_sha256, verifier_pem=pem)
+        == "hashedrekord"
+    )
+    key_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert check_entry_body(
+        body, signature=b"signature", payload_sha256=record.payload_sha256, verifier_pem=key_pem
+    )
     with pytest.raises(TransparencyLogError, match="another payload hash"):
         check_entry_body(body, signature=b"signature", payload_sha256="00" * 32, verifier_pem=pem)
     with pytest.raises(TransparencyLogError, match="another signature"):
@@ -134,10 +172,14 @@ def test_entry_body_checks(fake: FakeSigstore) -> None:
     other_cert, _ = fake.issue()
     with pytest.raises(TransparencyLogError, match="another certificate or key"):
         check_entry_body(
-            body, signature=b"signature", payload_sha256=record.payload_sha256,
+            body,
+            signature=b"signature",
+            payload_sha256=record.payload_sha256,
             verifier_pem=other_cert.public_bytes(serialization.Encoding.PEM),
         )
     with pytest.raises(TransparencyLogError, match="unsupported Rekor entry kind"):
-        check_entry_body(body.replace(b"hashedrekord", b"intoto"), signature=b"s", payload_sha256="", verifier_pem=pem)
+        check_entry_body(
+            body.replace(b"hashedrekord", b"intoto"), signature=b"s", payload_sha256="", verifier_pem=pem
+        )
     with pytest.raises(TransparencyLogError, match="not a Rekor entry"):
         check_entry_body(b"{}", signature=b"s", payload_sha256="", verifier_pem=pem)

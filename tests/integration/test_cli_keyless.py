@@ -28,7 +28,12 @@ def closed_port_url() -> str:
 def write_config(tmp_path: Path, base: str, pair: KeyPair, rekor_url: str) -> Path:
     config = {
         "store": {"plugins": [{"name": "oras", "cosignEnabled": True}]},
-        "policy": {"plugin": {"name": "configPolicy", "artifactVerificationPolicies": {COSIGN_SIGNATURE_ARTIFACT_TYPE: "any"}}},
+        "policy": {
+            "plugin": {
+                "name": "configPolicy",
+                "artifactVerificationPolicies": {COSIGN_SIGNATURE_ARTIFACT_TYPE: "any"},
+            }
+        },
         "verifier": {
             "plugins": [
                 {
@@ -45,7 +50,12 @@ def write_config(tmp_path: Path, base: str, pair: KeyPair, rekor_url: str) -> Pa
                                 "certificateOIDCIssuer": "https://token.actions.githubusercontent.com",
                             },
                         },
-                        {"name": "keys", "scopes": [f"{base}/keys/*"], "rekorURL": rekor_url, "keys": [{"provider": "kp"}]},
+                        {
+                            "name": "keys",
+                            "scopes": [f"{base}/keys/*"],
+                            "rekorURL": rekor_url,
+                            "keys": [{"provider": "kp"}],
+                        },
                     ],
                 }
             ]
@@ -69,7 +79,9 @@ WORKFLOW = "https://github.com/org/app/.github/workflows/release.yml@refs/tags/v
 ACTIONS = "https://token.actions.githubusercontent.com"
 
 
-def test_keyless_through_the_cli(docker_registry: str, tmp_path: Path, key_pair: Callable[..., KeyPair]) -> None:
+def test_keyless_through_the_cli(
+    docker_registry: str, tmp_path: Path, key_pair: Callable[..., KeyPair]
+) -> None:
     fake = FakeSigstore()
     fake.write_trusted_root(tmp_path / "trusted_root.json")
     pair = key_pair()
@@ -97,7 +109,10 @@ def test_keyless_through_the_cli(docker_registry: str, tmp_path: Path, key_pair:
         assert code == 0, result
 
         failures = {
-            "wrong-repo": ({"identity": "https://github.com/other/app/.github/workflows/x.yml@refs/heads/main"}, "does not match"),
+            "wrong-repo": (
+                {"identity": "https://github.com/other/app/.github/workflows/x.yml@refs/heads/main"},
+                "does not match",
+            ),
             "wrong-issuer": ({"issuer": "https://accounts.google.com"}, "certificate issuer"),
             "partial": ({"identity": f"https://evil.example/?next={WORKFLOW}"}, "does not match"),
             "no-sct": ({"sct": False}, "no embedded SCT"),
