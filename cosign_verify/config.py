@@ -17,7 +17,6 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +148,8 @@ def json_path(parts: Sequence[str | int]) -> str:
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
+    from importlib import resources
+
     import jsonschema  # deferred: only loading a config pays its import time
 
     schema_text = resources.files("cosign_verify").joinpath("schema/config.schema.json").read_text("utf-8")

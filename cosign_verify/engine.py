@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -15,9 +15,11 @@ from .reference import Reference
 from .report import VerificationResult, VerifierReport
 from .store.auth import AuthProvider, DockerConfigAuthProvider
 from .store.base import Descriptor, ReferrerStore
-from .store.registry import OCIRegistryStore
-from .store.transport import RegistryOptions
+from .store.options import RegistryOptions
 from .verifier import CosignVerifier
+
+if TYPE_CHECKING:
+    from .store.registry import OCIRegistryStore
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,8 @@ def build_store(config: Config, *, auth: AuthProvider | None = None) -> OCIRegis
     ``authProvider`` ``{"name": "dockerConfig", "configPath": ...}`` reads
     Docker's config.json (the default when unset); pass ``auth`` to use your own.
     """
+    from .store.registry import OCIRegistryStore
+
     settings = config.store
     if auth is None:
         provider = dict(settings.auth_provider or {"name": "dockerConfig"})

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-
-from ..store.transport import is_loopback
+from ..store.options import is_loopback
 from .rekor import (
     LogEntry,
     TransparencyLogError,
@@ -19,11 +17,16 @@ from .rekor import (
 )
 from .trusted_root import TrustedRoot
 
+if TYPE_CHECKING:
+    import requests
+
 MAX_CANDIDATES = 16
 MAX_RESPONSE = 1 << 20
 
 
 def _get_json(session: requests.Session, method: str, url: str, timeout: float, **kwargs: Any) -> Any:
+    import requests
+
     try:
         response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.RequestException as exc:
@@ -52,7 +55,11 @@ def lookup_entry(
     base = rekor_url.rstrip("/")
     if base.startswith("http://") and not is_loopback(base[7:].split("/")[0]):
         raise TransparencyLogError(f"refusing to query Rekor over plain HTTP ({rekor_url})")
-    http = session or requests.Session()
+    if session is None:
+        import requests
+
+        session = requests.Session()
+    http = session
     digest = payload_hash(payload)
     uuids = _get_json(
         http, "POST", f"{base}/api/v1/index/retrieve", timeout, json={"hash": f"sha256:{digest}"}

@@ -13,7 +13,6 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +213,8 @@ class TrustedRoot:
     @classmethod
     def public_good(cls) -> TrustedRoot:
         """Sigstore's public-good trusted root, as shipped inside the ``sigstore`` package (offline)."""
+        from importlib import resources
+
         location = resources.files("sigstore") / "_store" / PUBLIC_GOOD_TUF_DIRECTORY / "trusted_root.json"
         with resources.as_file(location) as path:
             return cls.from_file(path)

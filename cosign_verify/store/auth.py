@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -131,6 +130,8 @@ _HELPER_NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
 
 def run_credential_helper(helper: str, server: str, *, missing_ok: bool = False) -> Credentials | None:
     """Ask ``docker-credential-<helper>`` for ``server``'s credentials."""
+    import subprocess
+
     if not _HELPER_NAME_RE.fullmatch(helper):
         raise StoreError(f"invalid credential helper name {helper!r}")
     program = f"docker-credential-{helper}"

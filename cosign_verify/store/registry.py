@@ -33,7 +33,8 @@ from ..reference import Reference, check_digest
 from .auth import AuthProvider
 from .base import Descriptor, check_content, compute_digest, cosign_signature_tag
 from .cache import Cache, MemoryCache
-from .transport import RegistryOptions, Response, Transport
+from .options import RegistryOptions
+from .transport import Response, Transport
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ and never go to a token realm over plain HTTP (except on loopback).
 from __future__ import annotations
 
 import base64
-import ipaddress
 import logging
 import threading
 import time
@@ -25,51 +24,14 @@ import requests
 from .._version import __version__
 from ..errors import StoreError
 from .auth import AuthProvider, Credentials, parse_challenge
+from .options import MiB, RegistryOptions, is_loopback
 
 log = logging.getLogger(__name__)
 
-MiB = 1 << 20
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DOCKER_HUB_API = "registry-1.docker.io"
 DEFAULT_TOKEN_TTL = 60.0
-
-
-@attrs.frozen(kw_only=True)
-class RegistryOptions:
-    """How an :class:`OCIRegistryStore` talks to registries. Defaults are stated here once.
-
-    - ``use_http``: plain HTTP for every registry (Ratify's ``useHttp``);
-      ``insecure_registries``: plain HTTP for these hosts only. Loopback
-      registries (``localhost``, ``127.0.0.0/8``, ``[::1]``) always use HTTP.
-    - ``ca_bundle``: a PEM file of CAs to trust instead of the system's.
-    - ``connect_timeout`` / ``read_timeout``: per request (seconds);
-      ``deadline``: for one operation, retries included.
-    - ``max_retries``, ``backoff``, ``max_backoff``: retry policy for 429, 5xx
-      and connection errors.
-    - ``max_manifest_size`` / ``max_blob_size``: bytes; larger answers are refused unread.
-    - ``cosign_enabled``: also look for cosign's ``sha256-<hex>.sig`` tag.
-    - ``cache_enabled``, ``cache_ttl`` (referrer lists, tag resolutions) and
-      ``content_ttl`` (digest-addressed manifests and blobs; None: until evicted).
-    """
-
-    use_http: bool = False
-    insecure_registries: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    ca_bundle: str | None = None
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    deadline: float = 60.0
-    max_retries: int = 4
-    backoff: float = 0.25
-    max_backoff: float = 8.0
-    max_redirects: int = 5
-    max_manifest_size: int = 4 * MiB
-    max_blob_size: int = 32 * MiB
-    max_referrer_pages: int = 64
-    cosign_enabled: bool = True
-    cache_enabled: bool = True
-    cache_ttl: float = 10.0
-    content_ttl: float | None = 24 * 3600.0
 
 
 @attrs.frozen
@@ -80,17 +42,6 @@ class Response:
     headers: Mapping[str, str]
     body: bytes
     url: str
-
-
-def is_loopback(registry: str) -> bool:
-    """Whether ``registry`` (``host[:port]``) names this machine."""
-    host = urlsplit(f"//{registry}").hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -339,7 +339,8 @@ class FakeSigstore:
         body = f"{self.origin}\n{len(leaves)}\n{base64.b64encode(root).decode()}\n"
         signature = self.rekor_key.sign(body.encode(), ec.ECDSA(hashes.SHA256()))
         note = base64.b64encode(self.rekor_log_id[:4] + signature).decode()
-        return f"{body}\n\u2014 {self.origin} {note}\n", root
+        signer = self.origin.split(" ")[0]  # like Rekor: the key's name is the host, without the tree id
+        return f"{body}\n\u2014 {signer} {note}\n", root
 
     def entry_document(self, record: LogRecord) -> dict[str, Any]:
         """What Rekor's ``GET /api/v1/log/entries/{uuid}`` answers for ``record``."""
@@ -388,6 +389,44 @@ class FakeSigstore:
         if bundle:
             annotations["dev.sigstore.cosign/bundle"] = record.cosign_bundle()
         return signature, annotations
+
+    def sigstore_bundle(
+        self, payload: bytes, signature: bytes, certificate: x509.Certificate, record: LogRecord
+    ) -> dict[str, Any]:
+        """A Sigstore bundle (v0.3, message signature) for a logged signature, with its inclusion proof."""
+        document = self.entry_document(record)[record.uuid]
+        proof = document["verification"]["inclusionProof"]
+
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode()
+
+        return {
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": {"rawBytes": b64(certificate.public_bytes(serialization.Encoding.DER))},
+                "tlogEntries": [
+                    {
+                        "logIndex": str(record.log_index),
+                        "logId": {"keyId": b64(bytes.fromhex(record.log_id))},
+                        "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+                        "integratedTime": str(record.integrated_time),
+                        "inclusionPromise": {"signedEntryTimestamp": record.signed_entry_timestamp},
+                        "inclusionProof": {
+                            "logIndex": str(record.log_index),
+                            "rootHash": b64(bytes.fromhex(proof["rootHash"])),
+                            "treeSize": str(proof["treeSize"]),
+                            "hashes": [b64(bytes.fromhex(h)) for h in proof["hashes"]],
+                            "checkpoint": {"envelope": proof["checkpoint"]},
+                        },
+                        "canonicalizedBody": record.body,
+                    }
+                ],
+            },
+            "messageSignature": {
+                "messageDigest": {"algorithm": "SHA2_256", "digest": b64(hashlib.sha256(payload).digest())},
+                "signature": b64(signature),
+            },
+        }
 
     # --- the trusted root -------------------------------------------------------------------
 
