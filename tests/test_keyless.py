@@ -345,3 +345,43 @@ def test_default_public_good_root_rejects_fake_signatures(
     result = run(store, image, public)
     assert result["isSuccess"] is False
     assert "transparency log the trusted root does not know" in only_check(result)["error"]
+
+
+def test_rfc3161_timestamp_is_a_signing_time(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    # The certificate expired long ago; a trusted timestamp from its validity makes the signature valid.
+    issued = fake.now() - timedelta(hours=2)
+    sign_image(
+        store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False,
+        not_before=issued, lifetime=timedelta(minutes=10), timestamp=issued + timedelta(minutes=5),
+    )
+    result = run(store, image, policy(root_path, tlog=False))
+    assert result["isSuccess"] is True, result
+    summary = only_check(result)["summary"]
+    assert any(line.startswith("RFC 3161 timestamp verified") for line in summary)
+    assert any("at RFC 3161 timestamp" in line for line in summary)
+
+
+def test_rfc3161_timestamp_outside_certificate_validity(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    issued = fake.now() - timedelta(hours=2)
+    sign_image(
+        store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False,
+        not_before=issued, lifetime=timedelta(minutes=10), timestamp=issued + timedelta(minutes=30),
+    )
+    result = run(store, image, policy(root_path, tlog=False))
+    assert "certificate was not valid at the signing time" in only_check(result)["error"]
+
+
+def test_rfc3161_timestamp_from_an_untrusted_tsa(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, tmp_path: Path
+) -> None:
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False, timestamp=True)
+    document = json.loads(fake.trusted_root_json())
+    document["timestampAuthorities"] = []
+    no_tsa = tmp_path / "no-tsa.json"
+    no_tsa.write_text(json.dumps(document))
+    result = run(store, image, policy(no_tsa, tlog=False))
+    assert "RFC 3161 timestamp is not from a trusted timestamp authority" in only_check(result)["error"]

@@ -27,21 +27,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from ..keyless.certificate import OID_ISSUER_V1, OID_ISSUER_V2
 from ..keyless.rekor import leaf_hash, node_hash
 from ..keyless.trusted_root import key_id
+from . import _der
+from .fake_tsa import FakeTimestampAuthority
 from .keys import PrivateKey, sign_bytes
 
 OID_SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _der_length(length: int) -> bytes:
-    if length < 0x80:
-        return bytes([length])
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(encoded)]) + encoded
-
-
-def _der(tag: int, content: bytes) -> bytes:
-    return bytes([tag]) + _der_length(len(content)) + content
 
 
 def _pem(certificate: x509.Certificate) -> bytes:
@@ -130,6 +121,7 @@ class FakeSigstore:
         )
         self.rekor_log_id = key_id(self.rekor_key.public_key())
         self.ct_log_id = key_id(self.ct_key.public_key())
+        self.tsa = FakeTimestampAuthority(valid_from=start)
         self.records: list[LogRecord] = []
         self._leaves: list[bytes] = []
         self._lock = threading.Lock()
@@ -241,7 +233,7 @@ class FakeSigstore:
             .add_extension(x509.SubjectAlternativeName([name]), critical=True)
             .add_extension(x509.UnrecognizedExtension(OID_ISSUER_V1, issuer.encode()), critical=False)
             .add_extension(
-                x509.UnrecognizedExtension(OID_ISSUER_V2, _der(0x0C, issuer.encode())), critical=False
+                x509.UnrecognizedExtension(OID_ISSUER_V2, _der.utf8_string(issuer)), critical=False
             )
         )
         if not sct:
@@ -249,7 +241,7 @@ class FakeSigstore:
         precertificate = builder.sign(self.intermediate_key, hashes.SHA384())
         sct_list = self._sct_list(precertificate.tbs_certificate_bytes, start, corrupt=sct == "corrupt")
         certificate = builder.add_extension(
-            x509.UnrecognizedExtension(OID_SCT_LIST, _der(0x04, sct_list)), critical=False
+            x509.UnrecognizedExtension(OID_SCT_LIST, _der.octet_string(sct_list)), critical=False
         ).sign(self.intermediate_key, hashes.SHA384())
         assert certificate.tbs_precertificate_bytes == precertificate.tbs_certificate_bytes
         return certificate, private_key
@@ -375,10 +367,14 @@ class FakeSigstore:
         identity: str = "signer@example.com",
         issuer: str = "https://issuer.example",
         bundle: bool = True,
+        timestamp: bool | datetime = False,
         **certificate_options: Any,
     ) -> tuple[bytes, dict[str, str]]:
         """Sign ``payload`` keyless: returns the signature and cosign's layer annotations
-        (certificate, chain, and, with ``bundle``, the Rekor bundle; the entry is logged either way)."""
+        (certificate, chain, and, with ``bundle``, the Rekor bundle; the entry is logged either way).
+
+        ``timestamp`` adds an RFC 3161 timestamp over the signature (a datetime: stating that time).
+        """
         certificate, private_key = self.issue(identity, issuer, **certificate_options)
         signature = sign_bytes(private_key, payload)
         annotations = {
@@ -388,6 +384,12 @@ class FakeSigstore:
         record = self.log(payload, signature, _pem(certificate))
         if bundle:
             annotations["dev.sigstore.cosign/bundle"] = record.cosign_bundle()
+        if timestamp is not False:
+            at = timestamp if isinstance(timestamp, datetime) else None
+            response = self.tsa.timestamp(signature, at=at)
+            annotations["dev.sigstore.cosign/rfc3161timestamp"] = json.dumps(
+                {"SignedRFC3161Timestamp": base64.b64encode(response).decode()}
+            )
         return signature, annotations
 
     def sigstore_bundle(
@@ -467,7 +469,19 @@ class FakeSigstore:
                 }
             ],
             "ctlogs": [log(self.ct_key, "https://ctfe.fake.test")] if ct_logs else [],
-            "timestampAuthorities": [],
+            "timestampAuthorities": [
+                {
+                    "subject": {"organization": "cosign-verify test", "commonName": "fake-tsa"},
+                    "uri": "https://tsa.fake.test",
+                    "certChain": {
+                        "certificates": [
+                            {"rawBytes": base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()}
+                            for c in (self.tsa.certificate, self.tsa.root)
+                        ]
+                    },
+                    "validFor": {"start": start},
+                }
+            ],
         }
         return json.dumps(document, indent=2)
 
