@@ -353,8 +353,15 @@ def test_rfc3161_timestamp_is_a_signing_time(
     # The certificate expired long ago; a trusted timestamp from its validity makes the signature valid.
     issued = fake.now() - timedelta(hours=2)
     sign_image(
-        store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False,
-        not_before=issued, lifetime=timedelta(minutes=10), timestamp=issued + timedelta(minutes=5),
+        store,
+        image,
+        keyless=fake,
+        identity=IDENTITY,
+        issuer=ISSUER,
+        bundle=False,
+        not_before=issued,
+        lifetime=timedelta(minutes=10),
+        timestamp=issued + timedelta(minutes=5),
     )
     result = run(store, image, policy(root_path, tlog=False))
     assert result["isSuccess"] is True, result
@@ -368,8 +375,15 @@ def test_rfc3161_timestamp_outside_certificate_validity(
 ) -> None:
     issued = fake.now() - timedelta(hours=2)
     sign_image(
-        store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False,
-        not_before=issued, lifetime=timedelta(minutes=10), timestamp=issued + timedelta(minutes=30),
+        store,
+        image,
+        keyless=fake,
+        identity=IDENTITY,
+        issuer=ISSUER,
+        bundle=False,
+        not_before=issued,
+        lifetime=timedelta(minutes=10),
+        timestamp=issued + timedelta(minutes=30),
     )
     result = run(store, image, policy(root_path, tlog=False))
     assert "certificate was not valid at the signing time" in only_check(result)["error"]

@@ -47,10 +47,10 @@ def oid(dotted: str) -> bytes:
     body = bytes([40 * parts[0] + parts[1]])
     for part in parts[2:]:
         chunk = [part & 0x7F]
-        part >>= 7
-        while part:
-            chunk.insert(0, 0x80 | (part & 0x7F))
-            part >>= 7
+        rest = part >> 7
+        while rest:
+            chunk.insert(0, 0x80 | (rest & 0x7F))
+            rest >>= 7
         body += bytes(chunk)
     return tlv(0x06, body)
 

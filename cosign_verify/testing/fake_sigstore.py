@@ -475,7 +475,11 @@ class FakeSigstore:
                     "uri": "https://tsa.fake.test",
                     "certChain": {
                         "certificates": [
-                            {"rawBytes": base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()}
+                            {
+                                "rawBytes": base64.b64encode(
+                                    c.public_bytes(serialization.Encoding.DER)
+                                ).decode()
+                            }
                             for c in (self.tsa.certificate, self.tsa.root)
                         ]
                     },

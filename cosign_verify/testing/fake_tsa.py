@@ -24,7 +24,10 @@ TSA_POLICY = _der.oid("1.3.6.1.4.1.57264.2")
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name(
-        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cosign-verify test"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cosign-verify test"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
     )
 
 
@@ -44,8 +47,12 @@ class FakeTimestampAuthority:
             .not_valid_before(start)
             .not_valid_after(start + timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.root_key.public_key()), critical=False)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self.root_key.public_key()), critical=False
+            )
             .sign(self.root_key, hashes.SHA256())
         )
         self.certificate = (
@@ -57,8 +64,12 @@ class FakeTimestampAuthority:
             .not_valid_before(start)
             .not_valid_after(start + timedelta(days=3650))
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()), critical=False)
+            .add_extension(
+                x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.root_key.public_key()), critical=False
+            )
             .sign(self.root_key, hashes.SHA256())
         )
         self._serial = 0
@@ -77,18 +88,26 @@ class FakeTimestampAuthority:
         certificate_der = self.certificate.public_bytes(serialization.Encoding.DER)
         attributes = _der.set_of(
             _der.sequence(ATTR_CONTENT_TYPE, _der.set_of(ID_CT_TSTINFO)),
-            _der.sequence(ATTR_MESSAGE_DIGEST, _der.set_of(_der.octet_string(hashlib.sha256(tst_info).digest()))),
+            _der.sequence(
+                ATTR_MESSAGE_DIGEST, _der.set_of(_der.octet_string(hashlib.sha256(tst_info).digest()))
+            ),
             _der.sequence(
                 ATTR_SIGNING_CERTIFICATE_V2,
                 _der.set_of(
-                    _der.sequence(_der.sequence(_der.sequence(_der.octet_string(hashlib.sha256(certificate_der).digest()))))
+                    _der.sequence(
+                        _der.sequence(
+                            _der.sequence(_der.octet_string(hashlib.sha256(certificate_der).digest()))
+                        )
+                    )
                 ),
             ),
         )
         signature = self.key.sign(attributes, ec.ECDSA(hashes.SHA256()))
         signer_info = _der.sequence(
             _der.integer(1),
-            _der.sequence(self.certificate.issuer.public_bytes(), _der.integer(self.certificate.serial_number)),
+            _der.sequence(
+                self.certificate.issuer.public_bytes(), _der.integer(self.certificate.serial_number)
+            ),
             SHA256,
             b"\xa0" + attributes[1:],  # the signed attributes, [0] IMPLICIT
             ECDSA_SHA256,
