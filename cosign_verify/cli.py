@@ -32,11 +32,23 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check-config", help="validate a configuration file and show what it configures"
     )
-    check.add_argument("--config", required=True, metavar="FILE", help="Ratify CLI configuration (JSON)")
+    check.add_argument(
+        "--config",
+        required=True,
+        action="append",
+        metavar="FILE",
+        help="Ratify CLI configuration (JSON) or Ratify resources (YAML); repeat to merge files",
+    )
     check.add_argument("--output", choices=("text", "json"), default="text")
 
     verify = commands.add_parser("verify", help="verify subjects against a configuration")
-    verify.add_argument("--config", required=True, metavar="FILE", help="Ratify CLI configuration (JSON)")
+    verify.add_argument(
+        "--config",
+        required=True,
+        action="append",
+        metavar="FILE",
+        help="Ratify CLI configuration (JSON) or Ratify resources (YAML); repeat to merge files",
+    )
     verify.add_argument(
         "--subject", required=True, action="append", metavar="REF", help="image reference (repeatable)"
     )
@@ -75,10 +87,7 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         config = load_config(args.config)
         executor = Executor.from_config(config)
     except ConfigError as exc:
-        print(f"{args.config}: invalid configuration", file=err)
-        for line in exc.errors:
-            print(f"  error: {line}", file=err)
-        return EXIT_USAGE
+        return _config_error(args, exc, err)
     except (InvalidReferenceError, CosignVerifyError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
@@ -214,14 +223,23 @@ def _as_json(config: Config) -> dict[str, Any]:
     }
 
 
+def _config_error(args: argparse.Namespace, exc: ConfigError, err: TextIO) -> int:
+    print(f"{', '.join(args.config)}: invalid configuration", file=err)
+    for line in exc.errors:
+        print(f"  error: {line}", file=err)
+    return EXIT_USAGE
+
+
 def _check_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .engine import build_verifiers
+
     try:
         config = load_config(args.config)
+        build_verifiers(config)  # resolves every key reference and reads key files and trusted roots
     except ConfigError as exc:
-        print(f"{args.config}: invalid configuration", file=err)
-        for line in exc.errors:
-            print(f"  error: {line}", file=err)
-        return EXIT_USAGE
+        return _config_error(args, exc, err)
+    for reason in config.skipped:
+        print(f"warning: {reason}", file=err)
     if args.output == "json":
         print(json.dumps(_as_json(config), indent=2), file=out)
     else:

@@ -107,30 +107,74 @@ class Config:
     key_management_providers: tuple[KeyManagementProviderConfig, ...] = ()
     base_dir: Path = attrs.field(factory=Path.cwd)
     source: str = "<dict>"
+    skipped: tuple[str, ...] = ()
 
 
-def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> Config:
-    """Load and validate Ratify CLI configuration from a JSON file path or a dict.
+def load_config(
+    source: str | os.PathLike[str] | Mapping[str, Any] | Sequence[str | os.PathLike[str]],
+) -> Config:
+    """Load and validate configuration: Ratify's CLI JSON, or Ratify's Kubernetes resources in YAML.
 
-    Raises :class:`ConfigError`; its ``errors`` attribute lists every schema
-    violation found, each prefixed by its JSON path.
+    ``source`` is a dict, a file path, or several file paths whose documents
+    are merged (JSON files and YAML files of resources; YAML needs the
+    ``yaml`` extra). Relative paths inside are resolved against the first
+    file's directory. Raises :class:`ConfigError`; its ``errors`` attribute
+    lists every violation found, each with its file, document and JSON path.
     """
     if isinstance(source, Mapping):
         return _build_config(source, base_dir=Path.cwd(), name="<dict>")
-    path = Path(source)
+    paths = [Path(source)] if isinstance(source, str | os.PathLike) else [Path(p) for p in source]
+    if not paths:
+        raise ConfigError("no configuration file given")
+    from .resources import Document, resources_to_config, yaml_documents
+
+    merged: dict[str, Any] = {}
+    documents: list[Document] = []
+    skipped: list[str] = []
+    for path in paths:
+        text = _read(path)
+        if path.suffix.lower() in (".yaml", ".yml") or not text.lstrip().startswith(("{", "[")):
+            documents.extend(yaml_documents(path, text))
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"config file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from None
+        if len(paths) == 1:
+            return _build_config(data, base_dir=path.resolve().parent, name=str(path))
+        _merge(merged, data, str(path))
+    if documents:
+        from_resources, skipped = resources_to_config(documents)
+        _merge(merged, from_resources, "the YAML resources")
+    name = ", ".join(str(p) for p in paths)
+    config = _build_config(merged, base_dir=paths[0].resolve().parent, name=name)
+    return attrs.evolve(config, skipped=tuple(skipped))
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {str(path)!r} is not UTF-8 text") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"config file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    return _build_config(data, base_dir=path.resolve().parent, name=str(path))
+
+
+def _merge(into: dict[str, Any], data: Any, name: str) -> None:
+    """Merge one configuration into another: plugin and provider lists concatenate; one store and one policy."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{name}: configuration must be a JSON object, got {type(data).__name__}")
+    for key, value in data.items():
+        if key == "verifier" and key in into and isinstance(value, Mapping):
+            into[key].setdefault("plugins", []).extend(value.get("plugins") or [])
+        elif key == "keyManagementProviders" and key in into and isinstance(value, list):
+            into[key].extend(value)
+        elif key in ("store", "policy") and key in into:
+            raise ConfigError(f"{name}: a {key} is configured twice across the configuration files")
+        else:
+            into[key] = json.loads(json.dumps(value))
 
 
 def json_path(parts: Sequence[str | int]) -> str:
@@ -146,20 +190,31 @@ def json_path(parts: Sequence[str | int]) -> str:
     return out
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Any:
+@lru_cache(maxsize=4)
+def validator_for(name: str) -> Any:
+    """A JSON Schema validator for one of the schema files shipped in ``cosign_verify/schema``."""
     from importlib import resources
 
     import jsonschema  # deferred: only loading a config pays its import time
+    from referencing import Registry, Resource
 
-    schema_text = resources.files("cosign_verify").joinpath("schema/config.schema.json").read_text("utf-8")
-    schema = json.loads(schema_text)
+    directory = resources.files("cosign_verify") / "schema"
+    schemas = {
+        file: json.loads((directory / file).read_text("utf-8"))
+        for file in ("config.schema.json", "resources.schema.json")
+    }
+    registry: Registry[Any] = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    )
+    schema = schemas[name]
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    return cls(schema, registry=registry)
 
 
 def _schema_errors(data: Any) -> Iterator[ConfigError]:
-    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(
+        validator_for("config.schema.json").iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
+    )
     for error in errors:
         yield ConfigError(error.message, path=json_path(list(error.absolute_path)) or "(top level)")
 

@@ -11,6 +11,7 @@ import attrs
 from .config import Config, PolicyConfig
 from .errors import ConfigError, StoreError
 from .keys import FileKeyProvider, InlineKeyProvider, KeyProviders
+from .policy import DEFAULT_REKOR_URL, Keyless, KeyRef, TrustPolicy
 from .reference import Reference
 from .report import VerificationResult, VerifierReport
 from .store.auth import AuthProvider, DockerConfigAuthProvider
@@ -105,26 +106,50 @@ def build_key_providers(config: Config) -> KeyProviders:
     return providers
 
 
+LEGACY_POLICY = "legacy"
+
+
+def legacy_policy(key: str | None, rekor_url: str | None) -> TrustPolicy:
+    """The trust policy Ratify's legacy cosign configuration stands for.
+
+    ``key``: that public key for every image, without the transparency log
+    (as Ratify). No key: keyless, any Fulcio identity, checked against Rekor
+    at ``rekor_url``.
+    """
+    if key is not None:
+        return TrustPolicy(name=LEGACY_POLICY, scopes=["*"], keys=[KeyRef(file=key)], tlog_verify=False)
+    return TrustPolicy(
+        name=LEGACY_POLICY,
+        scopes=["*"],
+        keyless=Keyless(certificate_identity_regexp=".*", certificate_oidc_issuer_regexp=".*"),
+        rekor_url=rekor_url or DEFAULT_REKOR_URL,
+    )
+
+
 def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -> list[CosignVerifier]:
-    """The cosign verifiers a configuration describes (trust-policy mode)."""
+    """The cosign verifiers a configuration describes (trust policies, or Ratify's legacy ``key``/``rekorURL``)."""
     providers = key_providers if key_providers is not None else build_key_providers(config)
     verifiers = []
     for index, entry in enumerate(config.verifiers):
+        policies = entry.trust_policies
         if entry.legacy:
-            raise ConfigError(
-                "legacy cosign verifier configuration (key / rekorURL without trustPolicies) is not supported yet",
-                path=f"verifier.plugins[{index}]",
-                remediation="describe the key in a trust policy with scopes ['*']",
-            )
+            policies = (legacy_policy(entry.key, entry.rekor_url),)
+            if entry.key is None:
+                log.warning(
+                    "verifier %r: legacy keyless configuration accepts a signature from any Fulcio identity; "
+                    "use a trust policy with certificateIdentity and certificateOIDCIssuer instead",
+                    entry.name,
+                )
         try:
             verifiers.append(
                 CosignVerifier(
-                    entry.trust_policies,
+                    policies,
                     providers,
                     name=entry.name,
                     artifact_types=entry.artifact_types,
                     base_dir=config.base_dir,
                     trusted_root=entry.trusted_root,
+                    legacy=entry.legacy,
                 )
             )
         except ConfigError as exc:

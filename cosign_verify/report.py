@@ -76,6 +76,18 @@ class SignatureResult:
         out["verifications"] = [v.to_dict() for v in self.verifications]
         return out
 
+    def to_legacy_dict(self) -> dict[str, Any]:
+        """Ratify's legacy (pre-trust-policy) entry: ``{signatureDigest, isSuccess, bundleVerified, error}``."""
+        out: dict[str, Any] = {
+            "signatureDigest": self.signature_digest,
+            "isSuccess": self.is_success,
+            "bundleVerified": any(v.bundle_verified for v in self.verifications if v.is_success),
+        }
+        error = self.error or next((v.error for v in self.verifications if v.error), None)
+        if error and not self.is_success:
+            out["error"] = error
+        return out
+
 
 def _signatures(items: Iterable[SignatureResult]) -> tuple[SignatureResult, ...]:
     return tuple(items)
@@ -96,6 +108,7 @@ class VerifierReport:
     remediation: str | None = None
     signatures: tuple[SignatureResult, ...] = attrs.field(default=(), converter=_signatures)
     trust_policy: Mapping[str, Any] | None = None
+    legacy: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Ratify's ``verifierReports[]`` entry."""
@@ -110,8 +123,11 @@ class VerifierReport:
             out["errorReason"] = self.error_reason
         if self.remediation:
             out["remediation"] = self.remediation
-        extensions: dict[str, Any] = {"signatures": [s.to_dict() for s in self.signatures]}
-        if self.trust_policy is not None:
+        if self.legacy:
+            extensions: dict[str, Any] = {"signatures": [s.to_legacy_dict() for s in self.signatures]}
+        else:
+            extensions = {"signatures": [s.to_dict() for s in self.signatures]}
+        if self.trust_policy is not None and not self.legacy:
             extensions["trustPolicy"] = dict(self.trust_policy)
         out["extensions"] = extensions
         out["artifactType"] = self.artifact_type

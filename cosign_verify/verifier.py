@@ -48,6 +48,7 @@ from .store.base import Descriptor, ReferrerStore, check_content
 
 log = logging.getLogger(__name__)
 
+LEGACY_SUCCESS_MESSAGE = "cosign verification success. valid signatures found"
 SUCCESS_MESSAGE = "cosign verification success. valid signatures found. please refer to extensions field for verifications performed."
 FAILURE_MESSAGE = "cosign verification failed"
 
@@ -77,7 +78,8 @@ class CosignVerifier:
     key references are resolved against ``key_providers`` and key files are
     read now, relative to ``base_dir``. Configuration problems raise
     :class:`ConfigError` here; :meth:`verify` never raises for anything a
-    registry or a signature does.
+    registry or a signature does. ``legacy`` writes Ratify's legacy report
+    shape (for configurations without trust policies).
     """
 
     type = "cosign"
@@ -92,8 +94,10 @@ class CosignVerifier:
         base_dir: str | Path | None = None,
         trusted_root: str | Path | TrustedRoot | None = None,
         rekor_timeout: float = 10.0,
+        legacy: bool = False,
     ) -> None:
         self.name = name
+        self.legacy = legacy
         self.artifact_types = tuple(artifact_types)
         self._matcher = (
             trust_policies if isinstance(trust_policies, ScopeMatcher) else ScopeMatcher(trust_policies)
@@ -154,6 +158,7 @@ class CosignVerifier:
                 error_reason=reason,
                 remediation=remediation,
                 trust_policy=self._policy_dicts[policy.name] if policy else None,
+                legacy=self.legacy,
             )
 
         if subject.digest is None:
@@ -197,9 +202,10 @@ class CosignVerifier:
                 type=self.type,
                 artifact_type=referrer.artifact_type or "",
                 reference_digest=referrer.digest,
-                message=SUCCESS_MESSAGE,
+                message=LEGACY_SUCCESS_MESSAGE if self.legacy else SUCCESS_MESSAGE,
                 signatures=signatures,
                 trust_policy=self._policy_dicts[policy.name],
+                legacy=self.legacy,
             )
         first_error = next(
             (s.error or next((v.error for v in s.verifications if v.error), None) for s in signatures),

@@ -230,8 +230,9 @@ def test_from_config_errors(tmp_path: Path, example_config_path: Path, store: Me
     legacy = load_config(
         {"verifier": {"plugins": [{"name": "cosign", "artifactTypes": SIG, "key": "/k.pub"}]}}
     )
-    with pytest.raises(ConfigError, match="legacy cosign verifier configuration"):
+    with pytest.raises(ConfigError, match=r"cannot read key file '/k\.pub'") as info:
         Executor.from_config(legacy, store)
+    assert info.value.path == "verifier.plugins[0]"
 
 
 def test_unique_verifier_names(store: MemoryStore, key_pair: Callable[..., KeyPair]) -> None:
