@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._version import __version__
+from .bundles import BundleVerificationResult, verify_bundle
 from .config import (
     Config,
     KeyManagementProviderConfig,
@@ -29,6 +30,8 @@ from .store import Descriptor, MemoryStore, ReferrerStore
 from .verifier import CosignVerifier
 
 __all__ = [
+    "BundleVerificationResult",
+    "verify_bundle",
     "__version__",
     "Config",
     "ConfigError",

@@ -94,10 +94,10 @@ def _b64(value: Any, where: str) -> bytes:
 
 
 def _validity(entry: Any, where: str) -> Validity:
-    if entry is None:
-        return Validity()
     if not isinstance(entry, dict):
-        raise ConfigError(f"{where}.validFor must be an object")
+        raise ConfigError(f"{where}.validFor must be an object with a start")
+    if not entry.get("start"):
+        raise ConfigError(f"{where}.validFor has no start (a validity period must say when it began)")
     try:
         return Validity(
             start=parse_time(entry["start"]) if entry.get("start") else None,

@@ -1,0 +1,56 @@
+"""The Sigstore client conformance assets (bundle-verify), through verify_bundle, offline.
+
+Each directory passes or fails exactly as its name says (``_fail`` suffix).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cosign_verify import verify_bundle
+
+from .conftest import ROOT
+
+CASES_DIR = ROOT.parent / "shared" / "vectors" / "sigstore-conformance" / "bundle-verify"
+if not CASES_DIR.is_dir():
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"{CASES_DIR} is missing; CI must run the conformance tests")
+    pytest.skip("../shared/vectors is not present (a user's clone)", allow_module_level=True)
+
+DEFAULT_IDENTITY = (
+    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
+    ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+)
+DEFAULT_ISSUER = "https://token.actions.githubusercontent.com"
+CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
+
+
+def read(case: Path, name: str, default: str) -> str:
+    path = case / name
+    return path.read_text().strip() if path.exists() else default
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_conformance_case(name: str) -> None:
+    case = CASES_DIR / name
+    artifact = (case / "artifact" if (case / "artifact").exists() else CASES_DIR / "a.txt").read_bytes()
+    key = case / "key.pub"
+    trusted_root = case / "trusted_root.json" if (case / "trusted_root.json").exists() else None
+    uses_key = key.exists() or name.startswith("managed-key")
+    result = verify_bundle(
+        case / "bundle.sigstore.json",
+        artifact,
+        certificate_identity=None if uses_key else read(case, "identity", DEFAULT_IDENTITY),
+        certificate_oidc_issuer=None if uses_key else read(case, "issuer", DEFAULT_ISSUER),
+        keys=[key.read_bytes()] if key.exists() else None,
+        trusted_root=trusted_root,
+    )
+    expected = not name.endswith("_fail")
+    assert result.is_success is expected, result.reasons or result.summary
+
+
+def test_there_are_seventy_cases() -> None:
+    assert len(CASES) == 70
