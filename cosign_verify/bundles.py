@@ -61,7 +61,7 @@ def verify_bundle(
         root = (
             trusted_root
             if isinstance(trusted_root, TrustedRoot)
-            else TrustedRoot.from_file(trusted_root)
+            else TrustedRoot.from_file(Path(trusted_root))
             if trusted_root is not None
             else TrustedRoot.public_good()
         )
