@@ -10,3 +10,18 @@ DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+jso
 
 COSIGN_SIGNATURE_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json"
 COSIGN_SIMPLESIGNING_LAYER = "application/vnd.dev.cosign.simplesigning.v1+json"
+
+SIGSTORE_BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+SIGSTORE_BUNDLE_TYPES = frozenset(
+    {
+        "application/vnd.dev.sigstore.bundle+json;version=0.1",
+        "application/vnd.dev.sigstore.bundle+json;version=0.2",
+        "application/vnd.dev.sigstore.bundle+json;version=0.3",
+        SIGSTORE_BUNDLE_V03,
+    }
+)
+IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1"
+COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
+ANNOTATION_BUNDLE_CONTENT = "dev.sigstore.bundle.content"
+ANNOTATION_BUNDLE_PREDICATE_TYPE = "dev.sigstore.bundle.predicateType"

@@ -14,6 +14,7 @@ from pathlib import Path
 import attrs
 from cryptography.exceptions import InvalidSignature
 
+from .bundle_referrer import BundleChecker
 from .errors import ForbiddenError, StoreError
 from .keyless.certificate import ExactMatch, IdentityPolicy, Matcher, RegexMatch
 from .keyless.checks import (
@@ -28,7 +29,7 @@ from .keyless.rekor import TransparencyLogError
 from .keyless.trusted_root import TrustedRoot
 from .keys import KeyProviders, PolicyKeys, ResolvedKey, describe_key
 from .keys.verify import verify_signature
-from .mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
+from .mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_TYPES
 from .policy import Keyless, TrustPolicy
 from .reference import Reference
 from .report import KeyInformation, KeyVerification, SignatureResult, VerifierReport
@@ -113,6 +114,7 @@ class CosignVerifier:
         self._roots: dict[str, TrustedRoot] = {}
         self._identities: dict[str, IdentityPolicy] = {}
         self._rekor_timeout = rekor_timeout
+        self._bundles = BundleChecker(self._roots, self._identities)
         for policy in self._matcher.policies:
             if policy.keyless is not None or policy.tlog_verify:
                 self._roots[policy.name] = _load_root(policy.trusted_root or trusted_root, base)
@@ -191,9 +193,20 @@ class CosignVerifier:
             return failed(str(exc), None, policy)
 
         remediations: list[str] = []
-        signatures = tuple(
-            self._check_layer(layer, keys, policy, digest_form, store, remediations) for layer in layers
-        )
+        bundle_layers = [layer for layer in layers if layer.media_type in SIGSTORE_BUNDLE_TYPES]
+        if referrer.artifact_type in SIGSTORE_BUNDLE_TYPES or (
+            bundle_layers and len(bundle_layers) == len(layers)
+        ):
+            if not bundle_layers:
+                return failed("the bundle referrer has no Sigstore bundle layer", None, policy)
+            signatures = tuple(
+                self._bundles.check(layer, layers, keys, policy, digest_form, store)
+                for layer in bundle_layers
+            )
+        else:
+            signatures = tuple(
+                self._check_layer(layer, keys, policy, digest_form, store, remediations) for layer in layers
+            )
         if any(s.is_success for s in signatures):
             return VerifierReport(
                 subject=str(digest_form),

@@ -26,7 +26,7 @@ from .keys import (
 )
 from .registry import Fault, RegistryServer
 from .rekor_server import RekorServer
-from .signer import PushTarget, make_payload, push_image, sign_image
+from .signer import PushTarget, attach_bundle, make_payload, make_statement, push_image, sign_image
 
 __all__ = [
     "ALGORITHMS",
@@ -39,10 +39,12 @@ __all__ = [
     "KeyPair",
     "PrivateKeyError",
     "PushTarget",
+    "attach_bundle",
     "decrypt_private_key",
     "encrypt_private_key",
     "generate_key_pair",
     "make_payload",
+    "make_statement",
     "push_image",
     "sign_bytes",
     "sign_image",

@@ -78,6 +78,7 @@ class LogRecord:
     log_id: str
     signed_entry_timestamp: str
     payload_sha256: str
+    kind: str = "hashedrekord"
 
     def cosign_bundle(self) -> str:
         """The ``dev.sigstore.cosign/bundle`` annotation for this entry."""
@@ -284,8 +285,6 @@ class FakeSigstore:
         integrated_time: datetime | None = None,
     ) -> LogRecord:
         """Append a hashedrekord entry for ``signature`` over ``payload`` and sign its SET."""
-        import rfc8785
-
         digest = hashlib.sha256(payload).hexdigest()
         entry = {
             "apiVersion": "0.0.1",
@@ -298,6 +297,38 @@ class FakeSigstore:
                 },
             },
         }
+        return self._append(entry, digest, integrated_time)
+
+    def log_dsse(
+        self,
+        payload: bytes,
+        signature: bytes,
+        verifier_pem: bytes,
+        *,
+        integrated_time: datetime | None = None,
+    ) -> LogRecord:
+        """Append a dsse 0.0.1 entry for a DSSE envelope's ``payload`` and ``signature``."""
+        digest = hashlib.sha256(payload).hexdigest()
+        entry = {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "payloadHash": {"algorithm": "sha256", "value": digest},
+                "signatures": [
+                    {
+                        "signature": base64.b64encode(signature).decode(),
+                        "verifier": base64.b64encode(verifier_pem).decode(),
+                    }
+                ],
+            },
+        }
+        return self._append(entry, digest, integrated_time)
+
+    def _append(
+        self, entry: dict[str, Any], payload_sha256: str, integrated_time: datetime | None
+    ) -> LogRecord:
+        import rfc8785
+
         body_bytes = json.dumps(entry, separators=(",", ":")).encode()
         body = base64.b64encode(body_bytes).decode()
         moment = int((integrated_time or self.now()).timestamp())
@@ -318,7 +349,8 @@ class FakeSigstore:
                 log_index=index,
                 log_id=self.rekor_log_id.hex(),
                 signed_entry_timestamp=base64.b64encode(set_signature).decode(),
-                payload_sha256=digest,
+                payload_sha256=payload_sha256,
+                kind=str(entry["kind"]),
             )
             self.records.append(record)
         return record
@@ -393,42 +425,67 @@ class FakeSigstore:
         return signature, annotations
 
     def sigstore_bundle(
-        self, payload: bytes, signature: bytes, certificate: x509.Certificate, record: LogRecord
+        self,
+        payload: bytes,
+        signature: bytes,
+        certificate: x509.Certificate | None,
+        record: LogRecord,
+        *,
+        payload_type: str | None = None,
+        public_key: Any = None,
     ) -> dict[str, Any]:
-        """A Sigstore bundle (v0.3, message signature) for a logged signature, with its inclusion proof."""
+        """A Sigstore bundle v0.3 for a logged signature, with its SET, inclusion proof and checkpoint.
+
+        With ``payload_type`` the bundle holds a DSSE envelope (``payload`` is
+        the envelope's payload); otherwise a message signature over ``payload``.
+        Without a ``certificate``, ``public_key`` gives the verification
+        material's key hint.
+        """
         document = self.entry_document(record)[record.uuid]
         proof = document["verification"]["inclusionProof"]
 
         def b64(data: bytes) -> str:
             return base64.b64encode(data).decode()
 
-        return {
+        if certificate is not None:
+            material: dict[str, Any] = {
+                "certificate": {"rawBytes": b64(certificate.public_bytes(serialization.Encoding.DER))}
+            }
+        else:
+            material = {"publicKey": {"hint": b64(hashlib.sha256(_spki(public_key)).digest())}}
+        material["tlogEntries"] = [
+            {
+                "logIndex": str(record.log_index),
+                "logId": {"keyId": b64(bytes.fromhex(record.log_id))},
+                "kindVersion": {"kind": record.kind, "version": "0.0.1"},
+                "integratedTime": str(record.integrated_time),
+                "inclusionPromise": {"signedEntryTimestamp": record.signed_entry_timestamp},
+                "inclusionProof": {
+                    "logIndex": str(record.log_index),
+                    "rootHash": b64(bytes.fromhex(proof["rootHash"])),
+                    "treeSize": str(proof["treeSize"]),
+                    "hashes": [b64(bytes.fromhex(h)) for h in proof["hashes"]],
+                    "checkpoint": {"envelope": proof["checkpoint"]},
+                },
+                "canonicalizedBody": record.body,
+            }
+        ]
+        bundle: dict[str, Any] = {
             "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-            "verificationMaterial": {
-                "certificate": {"rawBytes": b64(certificate.public_bytes(serialization.Encoding.DER))},
-                "tlogEntries": [
-                    {
-                        "logIndex": str(record.log_index),
-                        "logId": {"keyId": b64(bytes.fromhex(record.log_id))},
-                        "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
-                        "integratedTime": str(record.integrated_time),
-                        "inclusionPromise": {"signedEntryTimestamp": record.signed_entry_timestamp},
-                        "inclusionProof": {
-                            "logIndex": str(record.log_index),
-                            "rootHash": b64(bytes.fromhex(proof["rootHash"])),
-                            "treeSize": str(proof["treeSize"]),
-                            "hashes": [b64(bytes.fromhex(h)) for h in proof["hashes"]],
-                            "checkpoint": {"envelope": proof["checkpoint"]},
-                        },
-                        "canonicalizedBody": record.body,
-                    }
-                ],
-            },
-            "messageSignature": {
+            "verificationMaterial": material,
+        }
+        if payload_type is not None:
+            bundle["dsseEnvelope"] = {
+                "payload": b64(payload),
+                "payloadType": payload_type,
+                "signatures": [{"sig": b64(signature), "keyid": ""}],
+            }
+        else:
+            bundle["messageSignature"] = {
                 "messageDigest": {"algorithm": "SHA2_256", "digest": b64(hashlib.sha256(payload).digest())},
                 "signature": b64(signature),
-            },
-        }
+            }
+        return bundle
 
     # --- the trusted root -------------------------------------------------------------------
 

@@ -11,11 +11,18 @@ from typing import Any, Literal, Protocol
 from cryptography.hazmat.primitives import serialization
 
 from ..errors import StoreError
+from ..keyless.bundle_verify import pae
 from ..mediatypes import (
+    ANNOTATION_BUNDLE_CONTENT,
+    ANNOTATION_BUNDLE_PREDICATE_TYPE,
+    COSIGN_SIGN_PREDICATE,
     COSIGN_SIGNATURE_ARTIFACT_TYPE,
     COSIGN_SIMPLESIGNING_LAYER,
+    IN_TOTO_PAYLOAD_TYPE,
+    IN_TOTO_STATEMENT_V1,
     OCI_EMPTY,
     OCI_IMAGE_MANIFEST,
+    SIGSTORE_BUNDLE_V03,
 )
 from ..reference import Reference
 from ..signature import ANNOTATION_SIGNATURE, COSIGN_SIGNATURE_TYPE
@@ -90,6 +97,18 @@ def make_payload(
     return _canonical(document)
 
 
+def make_statement(digest: str, name: str, *, predicate_type: str = COSIGN_SIGN_PREDICATE) -> bytes:
+    """The in-toto Statement cosign v3 signs for an image: the image digest as subject."""
+    algorithm, _, encoded = digest.partition(":")
+    document = {
+        "_type": IN_TOTO_STATEMENT_V1,
+        "subject": [{"name": name, "digest": {algorithm: encoded}}],
+        "predicateType": predicate_type,
+        "predicate": {},
+    }
+    return _canonical(document)
+
+
 def signature_layer(
     store: PushTarget,
     repository: Reference,
@@ -133,6 +152,8 @@ def sign_image(
     identity: str = "signer@example.com",
     issuer: str = "https://issuer.example",
     rekor: FakeSigstore | None = None,
+    format: Literal["legacy", "bundle"] = "legacy",
+    predicate_type: str = COSIGN_SIGN_PREDICATE,
     **keyless_options: Any,
 ) -> Descriptor:
     """Sign ``subject`` with ``key`` (or keyless) and write the signature as cosign does.
@@ -150,12 +171,28 @@ def sign_image(
     certificate, chain and Rekor bundle annotations (``keyless_options`` go to
     :meth:`FakeSigstore.sign`, e.g. ``bundle=False``, ``sct=False``,
     ``lifetime=...``). With ``rekor=FakeSigstore(...)``, a key-based signature
-    is logged too and carries its Rekor bundle. Returns the signature
-    manifest's descriptor.
+    is logged too and carries its Rekor bundle.
+
+    ``format="bundle"`` signs as cosign v3 does: an in-toto Statement (with
+    ``predicate_type``, and the image digest as subject; ``payload`` replaces
+    it) in a DSSE envelope, in a Sigstore bundle v0.3 attached as an OCI
+    referrer (the referrers tag-schema index is kept up to date by stores
+    that push to registries without the referrers API). It needs a
+    transparency log: ``keyless=`` or ``rekor=``. Returns the signature (or
+    bundle) manifest's descriptor.
     """
     ref = _as_reference(subject)
     digest = ref.digest or store.resolve(ref).digest
     subject_desc = store.resolve(ref.with_digest(digest))
+    subject_entry = {"mediaType": subject_desc.media_type, "digest": digest, "size": subject_desc.size}
+    if format == "bundle":
+        statement = (
+            payload
+            if payload is not None
+            else make_statement(digest, ref.name, predicate_type=predicate_type)
+        )
+        bundle = _bundle(statement, key, keyless, rekor, identity, issuer, keyless_options)
+        return attach_bundle(store, ref, bundle, predicate_type=predicate_type)
     payload = payload if payload is not None else make_payload(digest, ref.name)
     generated: dict[str, str] = {}
     if keyless is not None:
@@ -182,7 +219,7 @@ def sign_image(
             "artifactType": COSIGN_SIGNATURE_ARTIFACT_TYPE,
             "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": len(EMPTY_JSON)},
             "layers": [layer],
-            "subject": {"mediaType": subject_desc.media_type, "digest": digest, "size": subject_desc.size},
+            "subject": subject_entry,
         }
         return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST)
     if layout != "tag":
@@ -203,3 +240,64 @@ def sign_image(
         "layers": layers,
     }
     return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST, tag=tag)
+
+
+def _bundle(
+    statement: bytes,
+    key: KeyPair | PrivateKey | None,
+    keyless: FakeSigstore | None,
+    rekor: FakeSigstore | None,
+    identity: str,
+    issuer: str,
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    to_sign = pae(IN_TOTO_PAYLOAD_TYPE, statement)
+    if keyless is not None:
+        certificate, private_key = keyless.issue(identity, issuer, **options)
+        signature = sign_bytes(private_key, to_sign)
+        record = keyless.log_dsse(statement, signature, certificate.public_bytes(serialization.Encoding.PEM))
+        return keyless.sigstore_bundle(
+            statement, signature, certificate, record, payload_type=IN_TOTO_PAYLOAD_TYPE
+        )
+    if key is None or rekor is None:
+        raise ValueError(
+            "format='bundle' needs keyless=FakeSigstore(...), or a key with rekor=FakeSigstore(...)"
+        )
+    private = key.private_key if isinstance(key, KeyPair) else key
+    signature = sign_bytes(private, to_sign)
+    public = private.public_key()
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    record = rekor.log_dsse(statement, signature, pem)
+    return rekor.sigstore_bundle(
+        statement, signature, None, record, payload_type=IN_TOTO_PAYLOAD_TYPE, public_key=public
+    )
+
+
+def attach_bundle(
+    store: PushTarget,
+    subject: str | Reference,
+    bundle: Mapping[str, Any] | bytes,
+    *,
+    predicate_type: str = COSIGN_SIGN_PREDICATE,
+) -> Descriptor:
+    """Attach a Sigstore bundle to ``subject`` as an OCI referrer, as cosign v3 does (the annotations are hints)."""
+    ref = _as_reference(subject)
+    digest = ref.digest or store.resolve(ref).digest
+    found = store.resolve(ref.with_digest(digest))
+    subject_entry = {"mediaType": found.media_type, "digest": digest, "size": found.size}
+    data = bundle if isinstance(bundle, bytes) else json.dumps(bundle, separators=(",", ":")).encode()
+    blob = store.push_blob(ref, data)
+    empty = store.push_blob(ref, EMPTY_JSON)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_IMAGE_MANIFEST,
+        "artifactType": SIGSTORE_BUNDLE_V03,
+        "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": len(EMPTY_JSON)},
+        "layers": [{"mediaType": SIGSTORE_BUNDLE_V03, "digest": blob.digest, "size": len(data)}],
+        "subject": subject_entry,
+        "annotations": {
+            ANNOTATION_BUNDLE_CONTENT: "dsse-envelope",
+            ANNOTATION_BUNDLE_PREDICATE_TYPE: predicate_type,
+        },
+    }
+    return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST)

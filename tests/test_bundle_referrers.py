@@ -1,0 +1,295 @@
+"""Sigstore bundles attached as OCI referrers (cosign v3): verification, policy, and the attacks."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cosign_verify import (
+    ConfigPolicy,
+    CosignVerifier,
+    Executor,
+    InlineKeyProvider,
+    Keyless,
+    KeyProviders,
+    KeyRef,
+    MemoryStore,
+    Reference,
+    TrustPolicy,
+    verify_bundle,
+)
+from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE as SIG
+from cosign_verify.mediatypes import SIGSTORE_BUNDLE_V03 as BUNDLE
+from cosign_verify.testing import (
+    FakeSigstore,
+    KeyPair,
+    attach_bundle,
+    make_statement,
+    push_image,
+    sign_image,
+)
+
+IDENTITY, ISSUER = "builder@example.com", "https://issuer.example"
+
+
+@pytest.fixture(scope="module")
+def fake() -> FakeSigstore:
+    return FakeSigstore()
+
+
+@pytest.fixture
+def root(fake: FakeSigstore, tmp_path: Path) -> Path:
+    return fake.write_trusted_root(tmp_path / "trusted_root.json")
+
+
+def keyless_verifier(
+    root: Path, artifact_types: tuple[str, ...] = (SIG, BUNDLE), **keyless: Any
+) -> CosignVerifier:
+    fields = {"certificate_identity": IDENTITY, "certificate_oidc_issuer": ISSUER, **keyless}
+    policy = TrustPolicy(
+        name="keyless", scopes=["r.example/*"], keyless=Keyless(**fields), trusted_root=str(root)
+    )
+    return CosignVerifier([policy], artifact_types=artifact_types)
+
+
+def run(
+    store: MemoryStore, image: Reference, verifier: CosignVerifier, rules: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return Executor(store, [verifier], ConfigPolicy(rules or {})).verify(image).to_dict()
+
+
+def bundle_of(store: MemoryStore, image: Reference) -> dict[str, Any]:
+    assert image.digest
+    [referrer] = [
+        d for d in store.list_referrers(image.with_digest(image.digest)) if d.artifact_type == BUNDLE
+    ]
+    manifest = json.loads(store.fetch_manifest(image, referrer.digest))
+    return json.loads(store.fetch_blob(image, manifest["layers"][0]["digest"]))  # type: ignore[no-any-return]
+
+
+def first_check(result: dict[str, Any]) -> dict[str, Any]:
+    [report] = result["verifierReports"]
+    return report["extensions"]["signatures"][0]["verifications"][0]  # type: ignore[no-any-return]
+
+
+def test_keyless_bundle_referrer(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    result = run(store, image, keyless_verifier(root))
+    assert result["isSuccess"] is True, result
+    report = result["verifierReports"][0]
+    assert report["artifactType"] == BUNDLE
+    assert first_check(result)["bundleVerified"] is True
+
+
+def test_key_based_bundle_referrer(
+    store: MemoryStore, fake: FakeSigstore, root: Path, key_pair: Callable[..., KeyPair]
+) -> None:
+    pair, other = key_pair(), key_pair("ecdsa-p256", 1)
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(store, image, pair, rekor=fake, format="bundle")
+    policy = TrustPolicy(
+        name="keys", scopes=["r.example/*"], keys=[KeyRef(provider="kp")], trusted_root=str(root)
+    )
+    providers = KeyProviders([InlineKeyProvider("kp", other.public_pem() + pair.public_pem())])
+    result = run(store, image, CosignVerifier([policy], providers, artifact_types=[BUNDLE]))
+    assert result["isSuccess"] is True, result
+    checks = result["verifierReports"][0]["extensions"]["signatures"][0]["verifications"]
+    assert [c["isSuccess"] for c in checks] == [False, True]
+    assert "signature does not verify with any trusted key" in checks[0]["error"]
+
+
+def test_bundles_need_a_verifier_configured_for_them(
+    store: MemoryStore, fake: FakeSigstore, root: Path
+) -> None:
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    result = run(store, image, keyless_verifier(root, artifact_types=(SIG,)))
+    assert result["isSuccess"] is False
+    assert result["verifierReports"] == []
+
+
+def test_legacy_and_bundle_together_follow_the_policy(
+    store: MemoryStore, fake: FakeSigstore, root: Path
+) -> None:
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(
+        store, image, keyless=fake, identity="intruder@example.com", issuer=ISSUER
+    )  # a legacy .sig, wrong identity
+    both = keyless_verifier(root)
+    bundles_only = keyless_verifier(root, artifact_types=(BUNDLE,))
+    assert run(store, image, bundles_only, {BUNDLE: "any"})["isSuccess"] is True
+    assert run(store, image, both, {BUNDLE: "any", SIG: "any"})["isSuccess"] is False  # the only .sig is bad
+    assert run(store, image, both, {BUNDLE: "any"})["isSuccess"] is False  # unlisted .sig type: default 'all'
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)  # now a good .sig layer too
+    assert run(store, image, both, {BUNDLE: "any", SIG: "any"})["isSuccess"] is True
+    result = run(store, image, both, {BUNDLE: "all", SIG: "all"})
+    assert result["isSuccess"] is True  # one .sig manifest with a good and a bad layer is one passing report
+    assert sorted(r["artifactType"] for r in result["verifierReports"]) == sorted([BUNDLE, SIG])
+    assert (
+        run(store, image, both, {BUNDLE: "any", SIG: "any", "application/spdx+json": "any"})["isSuccess"]
+        is False
+    )
+
+
+def test_statement_for_another_digest(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
+    image = push_image(store, "r.example/team/app:v1")
+    other = push_image(store, "r.example/team/other:v1")
+    assert other.digest
+    sign_image(
+        store,
+        image,
+        keyless=fake,
+        identity=IDENTITY,
+        issuer=ISSUER,
+        format="bundle",
+        payload=make_statement(other.digest, other.name),
+    )
+    result = run(store, image, keyless_verifier(root))
+    assert result["isSuccess"] is False
+    assert "does not name the artifact" in first_check(result)["error"]
+
+
+def test_attestation_is_not_a_signature(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(
+        store,
+        image,
+        keyless=fake,
+        identity=IDENTITY,
+        issuer=ISSUER,
+        format="bundle",
+        predicate_type="https://slsa.dev/provenance/v1",
+    )
+    result = run(store, image, keyless_verifier(root))
+    assert result["isSuccess"] is False
+    assert "an attestation, not a cosign signature" in first_check(result)["error"]
+
+
+def test_annotations_are_only_hints(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
+    source = MemoryStore()
+    image = push_image(source, "r.example/team/app:v1")
+    sign_image(
+        source,
+        image,
+        keyless=fake,
+        identity=IDENTITY,
+        issuer=ISSUER,
+        format="bundle",
+        predicate_type="https://slsa.dev/provenance/v1",
+    )
+    target = push_image(store, "r.example/team/app:v1", content=b"x")
+    assert target.digest
+    bundle = bundle_of(source, image)
+    attach_bundle(store, target, bundle)  # the manifest claims cosign's signature predicate
+    assert run(store, target, keyless_verifier(root))["isSuccess"] is False
+
+
+def tampered(store: MemoryStore, fake: FakeSigstore, mutate: Callable[[dict[str, Any]], None]) -> Reference:
+    source = MemoryStore()
+    image = push_image(source, "r.example/team/app:v1", content=b"same")
+    sign_image(source, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    bundle = bundle_of(source, image)
+    mutate(bundle)
+    target = push_image(store, "r.example/team/app:v1", content=b"same")
+    assert target.digest == image.digest
+    attach_bundle(store, target, bundle)
+    return target
+
+
+def test_dsse_signature_over_altered_payload(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
+    def alter(bundle: dict[str, Any]) -> None:
+        statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+        statement["predicate"] = {"extra": True}
+        bundle["dsseEnvelope"]["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+
+    result = run(store, tampered(store, fake, alter), keyless_verifier(root))
+    assert result["isSuccess"] is False
+    assert "signature does not verify with the certificate's key" in first_check(result)["error"]
+
+
+def test_identity_mismatch(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(store, image, keyless=fake, identity="someone@example.com", issuer=ISSUER, format="bundle")
+    result = run(store, image, keyless_verifier(root))
+    assert "does not match 'builder@example.com'" in first_check(result)["error"]
+
+
+def test_inclusion_proof_that_does_not_reach_the_checkpoint(
+    store: MemoryStore, fake: FakeSigstore, root: Path
+) -> None:
+    for _ in range(3):  # a tree big enough for a non-empty proof
+        fake.log(b"noise", b"sig", b"-----BEGIN PUBLIC KEY-----\n")
+
+    def corrupt(bundle: dict[str, Any]) -> None:
+        proof = bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+        first = bytearray(base64.b64decode(proof["hashes"][0]))
+        first[0] ^= 0x01
+        proof["hashes"][0] = base64.b64encode(bytes(first)).decode()
+
+    result = run(store, tampered(store, fake, corrupt), keyless_verifier(root))
+    assert "inclusion proof does not lead to its root hash" in first_check(result)["error"]
+
+
+def test_tampered_checkpoint(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
+    def tamper(bundle: dict[str, Any]) -> None:
+        proof = bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+        lines = proof["checkpoint"]["envelope"].split("\n")
+        lines[1] = str(int(lines[1]) + 1)
+        proof["checkpoint"]["envelope"] = "\n".join(lines)
+
+    result = run(store, tampered(store, fake, tamper), keyless_verifier(root))
+    assert "checkpoint signature does not verify" in first_check(result)["error"]
+
+
+def test_verify_bundle_api(
+    fake: FakeSigstore, root: Path, tmp_path: Path, key_pair: Callable[..., KeyPair]
+) -> None:
+    store = MemoryStore()
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    assert image.digest
+    data = json.dumps(bundle_of(store, image)).encode()
+    good = verify_bundle(
+        data, image.digest, certificate_identity=IDENTITY, certificate_oidc_issuer=ISSUER, trusted_root=root
+    )
+    assert (
+        good.is_success
+        and good.statement
+        and good.statement["predicateType"] == "https://sigstore.dev/cosign/sign/v1"
+    )
+    path = tmp_path / "bundle.json"
+    path.write_bytes(data)
+    assert verify_bundle(
+        path, image.digest, certificate_identity=IDENTITY, certificate_oidc_issuer=ISSUER, trusted_root=root
+    )
+    wrong = verify_bundle(
+        data,
+        "sha256:" + "0" * 64,
+        certificate_identity=IDENTITY,
+        certificate_oidc_issuer=ISSUER,
+        trusted_root=root,
+    )
+    assert not wrong and "does not name the artifact" in wrong.reasons[0]
+    no_identity = verify_bundle(data, image.digest, trusted_root=root)
+    assert "no certificate identity and issuer were given" in no_identity.reasons[0]
+    public = verify_bundle(data, image.digest, certificate_identity=IDENTITY, certificate_oidc_issuer=ISSUER)
+    assert not public.is_success  # the default public-good root does not trust FakeSigstore
+    assert "not valid JSON" in verify_bundle(b"{", image.digest, trusted_root=root).reasons[0]
+    assert "sha256" in verify_bundle(data, "md5:00", trusted_root=root).reasons[0]
+
+    pair = key_pair()
+    signed = push_image(store, "r.example/team/keyed:v1")
+    sign_image(store, signed, pair, rekor=fake, format="bundle")
+    assert signed.digest
+    keyed = json.dumps(bundle_of(store, signed)).encode()
+    assert verify_bundle(keyed, signed.digest, keys=[pair.public_pem()], trusted_root=root).is_success
+    refused = verify_bundle(keyed, signed.digest, keys=[key_pair("ed25519").public_pem()], trusted_root=root)
+    assert "does not verify with any trusted key" in refused.reasons[0]
+    assert "no trusted key was given" in verify_bundle(keyed, signed.digest, trusted_root=root).reasons[0]
