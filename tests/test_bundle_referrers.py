@@ -293,3 +293,76 @@ def test_verify_bundle_api(
     refused = verify_bundle(keyed, signed.digest, keys=[key_pair("ed25519").public_pem()], trusted_root=root)
     assert "does not verify with any trusted key" in refused.reasons[0]
     assert "no trusted key was given" in verify_bundle(keyed, signed.digest, trusted_root=root).reasons[0]
+
+
+def test_message_signature_bundle_over_a_simple_signing_payload(
+    store: MemoryStore, fake: FakeSigstore, root: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from cosign_verify.mediatypes import COSIGN_SIMPLESIGNING_LAYER, OCI_EMPTY, OCI_IMAGE_MANIFEST
+    from cosign_verify.testing import make_payload, sign_bytes
+
+    image = push_image(store, "r.example/team/app:v1")
+    other = push_image(store, "r.example/team/other:v1")
+    assert image.digest and other.digest
+
+    def attach(payload: bytes) -> None:
+        certificate, key = fake.issue(IDENTITY, ISSUER)
+        signature = sign_bytes(key, payload)
+        record = fake.log(payload, signature, certificate.public_bytes(serialization.Encoding.PEM))
+        bundle = json.dumps(fake.sigstore_bundle(payload, signature, certificate, record)).encode()
+        blob, payload_blob, empty = (
+            store.push_blob(image, bundle),
+            store.push_blob(image, payload),
+            store.push_blob(image, b"{}"),
+        )
+        subject = store.resolve(image.with_digest(image.digest or ""))
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_IMAGE_MANIFEST,
+            "artifactType": BUNDLE,
+            "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": 2},
+            "layers": [
+                {"mediaType": BUNDLE, "digest": blob.digest, "size": blob.size},
+                {
+                    "mediaType": COSIGN_SIMPLESIGNING_LAYER,
+                    "digest": payload_blob.digest,
+                    "size": payload_blob.size,
+                },
+            ],
+            "subject": {"mediaType": subject.media_type, "digest": subject.digest, "size": subject.size},
+        }
+        store.push_manifest(image, json.dumps(manifest).encode())
+
+    attach(make_payload(other.digest, other.name))  # signs a payload for another image
+    result = run(store, image, keyless_verifier(root))
+    assert result["isSuccess"] is False
+    assert f"signed payload is for digest {other.digest}" in json.dumps(result)
+    attach(make_payload(image.digest, image.name))
+    result = run(store, image, keyless_verifier(root), {BUNDLE: "any"})
+    assert result["isSuccess"] is True, result
+    assert [s["isSuccess"] for r in result["verifierReports"] for s in r["extensions"]["signatures"]] == [
+        False,
+        True,
+    ]
+
+
+def test_bundles_may_omit_zero_valued_fields(fake: FakeSigstore, root: Path) -> None:
+    fresh = FakeSigstore()
+    fresh_root = fresh.write_trusted_root(root.parent / "fresh-root.json")
+    store = MemoryStore()
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(store, image, keyless=fresh, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    bundle = bundle_of(store, image)
+    entry = bundle["verificationMaterial"]["tlogEntries"][0]
+    assert entry["logIndex"] == "0"
+    del entry["logIndex"], entry["inclusionProof"]["logIndex"]  # protobuf-JSON leaves zero values out
+    assert image.digest
+    assert verify_bundle(
+        json.dumps(bundle).encode(),
+        image.digest,
+        certificate_identity=IDENTITY,
+        certificate_oidc_issuer=ISSUER,
+        trusted_root=fresh_root,
+    ).is_success
