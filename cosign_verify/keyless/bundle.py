@@ -6,13 +6,12 @@ Zero-valued fields may be absent (protobuf-JSON omits them), so a missing
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 import attrs
 from cryptography import x509
 
+from .._b64 import decode
 from .._json import StrictJSONError, loads_strict
 
 BUNDLE_MEDIA_TYPES = {
@@ -31,12 +30,7 @@ class BundleError(Exception):
 def _b64(value: Any, what: str, *, empty_ok: bool = False) -> bytes:
     if value is None and empty_ok:
         return b""
-    if not isinstance(value, str):
-        raise BundleError(f"{what} is missing or not a base64 string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise BundleError(f"{what} is not valid base64") from None
+    return decode(value, what, BundleError)
 
 
 def _int(value: Any, what: str) -> int:

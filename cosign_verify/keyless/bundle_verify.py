@@ -16,7 +16,6 @@ The steps follow Sigstore's client specification:
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
+from .._b64 import decode
 from .._json import StrictJSONError, loads_strict
 from ..keys.loading import PublicKey
 from .bundle import BundleError, DsseEnvelope, MessageSignature, SigstoreBundle, TlogEntry
@@ -124,12 +124,7 @@ def _pem_spki(pem: bytes) -> bytes:
 
 
 def _b64d(value: Any, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise BundleError(f"log entry {what} is missing")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise BundleError(f"log entry {what} is not base64") from None
+    return decode(value, f"log entry {what}", BundleError)
 
 
 def _check_entry(

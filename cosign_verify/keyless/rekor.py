@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from .._b64 import decode
 from .._json import StrictJSONError, loads_strict
 from ..keys.loading import PublicKey
 from .trusted_root import LogInstance, TrustedRoot
@@ -60,12 +61,7 @@ def verify_with(key: PublicKey, signature: bytes, data: bytes) -> None:
 
 
 def _b64(value: Any, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise TransparencyLogError(f"{what} is missing or not a string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise TransparencyLogError(f"{what} is not valid base64") from None
+    return decode(value, what, TransparencyLogError)
 
 
 def _log_for(trusted_root: TrustedRoot, log_id: bytes, when: datetime) -> LogInstance:

@@ -8,7 +8,6 @@ shared.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import threading
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ import attrs
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from .._b64 import decode
 from .._json import StrictJSONError, loads_strict
 from ..errors import ConfigError
 from ..keys.loading import PublicKey, check_key
@@ -85,12 +85,7 @@ def key_id(key: PublicKey) -> bytes:
 
 
 def _b64(value: Any, where: str) -> bytes:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a base64 string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except ValueError:
-        raise ConfigError(f"{where} is not valid base64") from None
+    return decode(value, where, ConfigError)
 
 
 def _validity(entry: Any, where: str) -> Validity:

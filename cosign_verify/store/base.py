@@ -58,6 +58,28 @@ class ReferrerStore(Protocol):
         ...
 
 
+def referrer_descriptor(manifest: Any, *, media_type: str, digest: str, size: int) -> Descriptor:
+    """How a manifest appears among its subject's referrers.
+
+    The artifact type is the manifest's ``artifactType``, else its
+    ``config.mediaType`` (as the image spec says); annotations are the manifest's.
+    """
+    document = manifest if isinstance(manifest, Mapping) else {}
+    config = document.get("config")
+    config_type = config.get("mediaType") if isinstance(config, Mapping) else None
+    artifact_type = document.get("artifactType") or config_type
+    annotations = document.get("annotations")
+    return Descriptor(
+        media_type=media_type,
+        digest=digest,
+        size=size,
+        artifact_type=artifact_type if isinstance(artifact_type, str) and artifact_type else None,
+        annotations={str(k): str(v) for k, v in annotations.items()}
+        if isinstance(annotations, Mapping)
+        else {},
+    )
+
+
 def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
     """``algorithm:hex`` of ``data`` (sha256 or sha512)."""
     if algorithm not in ("sha256", "sha512"):

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from ..errors import StoreError
 from ..mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_MANIFEST
 from ..reference import Reference, check_digest
-from .base import Descriptor, compute_digest, cosign_signature_tag
+from .base import Descriptor, compute_digest, cosign_signature_tag, referrer_descriptor
 
 
 class _Repository:
@@ -80,14 +80,7 @@ class MemoryStore:
                 repo.tags[tag] = digest
             subject = parsed.get("subject") if isinstance(parsed, dict) else None
             if isinstance(subject, dict) and isinstance(subject.get("digest"), str):
-                config = parsed.get("config") if isinstance(parsed.get("config"), dict) else {}
-                referrer = Descriptor(
-                    media_type=media_type,
-                    digest=digest,
-                    size=len(data),
-                    artifact_type=parsed.get("artifactType") or config.get("mediaType"),
-                    annotations=dict(parsed.get("annotations") or {}),
-                )
+                referrer = referrer_descriptor(parsed, media_type=media_type, digest=digest, size=len(data))
                 listed = repo.referrers.setdefault(subject["digest"], [])
                 if all(d.digest != digest for d in listed):
                     listed.append(referrer)

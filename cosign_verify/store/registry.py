@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import attrs
 import requests
 
 from .._json import StrictJSONError, loads_strict
@@ -31,7 +32,7 @@ from ..mediatypes import (
 )
 from ..reference import Reference, check_digest
 from .auth import AuthProvider
-from .base import Descriptor, check_content, compute_digest, cosign_signature_tag
+from .base import Descriptor, check_content, compute_digest, cosign_signature_tag, referrer_descriptor
 from .cache import Cache, MemoryCache
 from .options import RegistryOptions
 from .transport import Response, Transport
@@ -343,19 +344,12 @@ class OCIRegistryStore:
                 "cannot read referrer %s of %s to learn its type: %s", descriptor.digest, subject, exc
             )
             return descriptor
-        if not isinstance(manifest, dict):
-            return descriptor
-        config = manifest["config"] if isinstance(manifest.get("config"), dict) else {}
-        artifact_type = manifest.get("artifactType") or config.get("mediaType")
-        if not isinstance(artifact_type, str) or not artifact_type:
-            return descriptor
-        return Descriptor(
-            media_type=descriptor.media_type,
-            digest=descriptor.digest,
-            size=descriptor.size,
-            artifact_type=artifact_type,
-            annotations=descriptor.annotations or dict(manifest.get("annotations") or {}),
+        read = referrer_descriptor(
+            manifest, media_type=descriptor.media_type, digest=descriptor.digest, size=descriptor.size
         )
+        if read.artifact_type is None:
+            return descriptor
+        return attrs.evolve(read, annotations=descriptor.annotations or read.annotations)
 
     def _cosign_signature(self, subject: Reference, digest: str) -> Descriptor | None:
         tag = Reference(
@@ -435,14 +429,7 @@ class OCIRegistryStore:
             self._invalidate(repository, tag)
         subject = document.get("subject") if isinstance(document, dict) else None
         if isinstance(subject, dict) and "OCI-Subject" not in response.headers:
-            config = document["config"] if isinstance(document.get("config"), dict) else {}
-            entry = Descriptor(
-                media_type=media_type,
-                digest=digest,
-                size=len(data),
-                artifact_type=document.get("artifactType") or config.get("mediaType"),
-                annotations=dict(document.get("annotations") or {}),
-            )
+            entry = referrer_descriptor(document, media_type=media_type, digest=digest, size=len(data))
             self._add_to_referrers_index(repository, str(subject["digest"]), entry)
         if isinstance(subject, dict):
             self._invalidate_referrers(repository, str(subject["digest"]))

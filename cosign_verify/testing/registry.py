@@ -16,13 +16,15 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
 from ..mediatypes import OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST
+from ..store.base import referrer_descriptor
+from ._background import BackgroundServer
 
 _ROUTE = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|referrers)/(?P<ref>[^/]+)$")
 _UPLOAD = re.compile(r"^/v2/(?P<name>.+?)/blobs/uploads/(?P<uuid>[^/]*)$")
@@ -68,7 +70,7 @@ def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-class RegistryServer:
+class RegistryServer(BackgroundServer):
     """An OCI registry in a background thread on ``127.0.0.1:<free port>``.
 
     ``auth``: None, ``"basic"`` or ``"bearer"``; ``users`` maps user names to
@@ -101,43 +103,15 @@ class RegistryServer:
         self._tokens: dict[str, float] = {}
         self._repos: dict[str, _Repo] = {}
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    # --- lifecycle ------------------------------------------------------------
-
-    def start(self) -> RegistryServer:
-        """Start serving; returns self."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="RegistryServer", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> RegistryServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def registry(self) -> str:
         """``127.0.0.1:<port>``, the registry part of references to this server."""
-        assert self._server is not None, "server not started"
-        return f"127.0.0.1:{self._server.server_address[1]}"
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://{self.registry}"
+        return self.address
 
     # --- test controls ----------------------------------------------------------
 
@@ -341,16 +315,10 @@ class RegistryServer:
             subject = document.get("subject") if isinstance(document, dict) else None
             if not isinstance(subject, dict) or subject.get("digest") != digest:
                 continue
-            config = document.get("config") if isinstance(document.get("config"), dict) else {}
-            entry: dict[str, Any] = {
-                "mediaType": media_type,
-                "digest": manifest_digest,
-                "size": len(data),
-                "artifactType": document.get("artifactType") or config.get("mediaType"),
-            }
-            if document.get("annotations"):
-                entry["annotations"] = document["annotations"]
-            entries.append(entry)
+            referrer = referrer_descriptor(
+                document, media_type=media_type, digest=manifest_digest, size=len(data)
+            )
+            entries.append({**referrer.to_dict(), "artifactType": referrer.artifact_type})
         headers = {"Content-Type": OCI_IMAGE_INDEX}
         wanted = query.get("artifactType", [""])[0]
         if wanted:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from ._background import BackgroundServer
 from .fake_sigstore import FakeSigstore
 
 
-class RekorServer:
+class RekorServer(BackgroundServer):
     """Serves ``POST /api/v1/index/retrieve`` and ``GET /api/v1/log/entries/{uuid}`` on a free loopback port.
 
     ``url`` is what a trust policy's ``rekorURL`` should say. ``requests``
@@ -20,33 +20,10 @@ class RekorServer:
     def __init__(self, sigstore: FakeSigstore) -> None:
         self.sigstore = sigstore
         self.requests = 0
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        assert self._server is not None, "server not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> RekorServer:
-        """Start serving in a background thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="RekorServer", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> RekorServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     def answer(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         """``(status, JSON document)`` for one request."""
