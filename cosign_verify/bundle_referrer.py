@@ -64,9 +64,7 @@ class BundleChecker:
             artifact = self._artifact(bundle, layers, subject, store)
         except (_BundleCheckError, BundleError) as exc:
             return SignatureResult(signature_digest=layer.digest, is_success=False, error=str(exc))
-        root = self._roots.get(policy.name)
-        if root is None:  # a key policy with tLogVerify false still needs a root for the bundle's log entries
-            root = TrustedRoot.public_good()
+        root = self._roots[policy.name]
         if policy.keyless is not None:
             verifications = [self._verify(bundle, artifact, root, policy, subject, None)]
         else:

@@ -116,8 +116,7 @@ class CosignVerifier:
         self._rekor_timeout = rekor_timeout
         self._bundles = BundleChecker(self._roots, self._identities)
         for policy in self._matcher.policies:
-            if policy.keyless is not None or policy.tlog_verify:
-                self._roots[policy.name] = _load_root(policy.trusted_root or trusted_root, base)
+            self._roots[policy.name] = _load_root(policy.trusted_root or trusted_root, base)
             if policy.keyless is not None:
                 self._identities[policy.name] = identity_policy(policy.keyless)
             if not policy.tlog_verify:

@@ -366,3 +366,22 @@ def test_bundles_may_omit_zero_valued_fields(fake: FakeSigstore, root: Path) -> 
         certificate_oidc_issuer=ISSUER,
         trusted_root=fresh_root,
     ).is_success
+
+
+def test_key_policy_without_tlog_still_uses_its_trusted_root_for_bundles(
+    store: MemoryStore, fake: FakeSigstore, root: Path, key_pair: Callable[..., KeyPair]
+) -> None:
+    pair = key_pair()
+    image = push_image(store, "r.example/team/app:v1")
+    sign_image(store, image, pair, rekor=fake, format="bundle")
+    policy = TrustPolicy(
+        name="keys",
+        scopes=["r.example/*"],
+        keys=[KeyRef(provider="kp")],
+        trusted_root=str(root),
+        tlog_verify=False,
+    )
+    verifier = CosignVerifier(
+        [policy], KeyProviders([InlineKeyProvider("kp", pair.public_pem())]), artifact_types=[BUNDLE]
+    )
+    assert run(store, image, verifier)["isSuccess"] is True
