@@ -8,7 +8,7 @@ broken signature marks only itself failed and never aborts the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import attrs
@@ -61,10 +61,10 @@ class _CheckError(Exception):
         self.remediation = remediation
 
 
-def _fetch(what: str, call: object, *args: object) -> bytes:
+def _fetch(what: str, call: Callable[..., object], *args: object) -> bytes:
     """Call a store method; any failure of the store becomes a check failure."""
     try:
-        data = call(*args)  # type: ignore[operator]
+        data = call(*args)
     except Exception as exc:  # the store is a seam: whatever it raises is a failed fetch
         raise _CheckError(f"cannot fetch {what}: {exc}") from None
     if not isinstance(data, bytes | bytearray):
