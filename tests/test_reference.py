@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosign_verify import InvalidReferenceError, Reference
@@ -94,6 +94,7 @@ _tag = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True)
 _digest = st.builds(lambda h: "sha256:" + h, st.text("0123456789abcdef", min_size=64, max_size=64))
 
 
+@settings(deadline=None)
 @given(
     registry=_registry,
     path=st.lists(_component, min_size=1, max_size=4),

@@ -6,7 +6,7 @@ import base64
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosign_verify.keyless.rekor import (
@@ -23,6 +23,7 @@ from cosign_verify.testing import FakeSigstore
 from cosign_verify.testing.fake_sigstore import inclusion_path, merkle_root
 
 
+@settings(deadline=None)
 @given(size=st.integers(min_value=1, max_value=70), data=st.data())
 def test_inclusion_proofs_reach_the_root(size: int, data: st.DataObject) -> None:
     leaves = [leaf_hash(bytes([i % 256, i // 256])) for i in range(size)]
