@@ -121,6 +121,18 @@ class OCIRegistryStore:
             **kwargs,
         )
 
+    def _get_manifest(
+        self, ref: Reference, target: str, *, accept: str = MANIFEST_ACCEPT, what: str = "manifest"
+    ) -> Response:
+        """GET a manifest by tag or digest, read up to the manifest size limit."""
+        return self._get(
+            ref,
+            f"/manifests/{target}",
+            headers={"Accept": accept},
+            limit=self.options.max_manifest_size,
+            what=what,
+        )
+
     def _cache_get(self, key: str) -> Any | None:
         return self.cache.get(key) if self.options.cache_enabled else None
 
@@ -168,13 +180,7 @@ class OCIRegistryStore:
         return descriptor
 
     def _resolve_by_get(self, reference: Reference, target: str) -> Descriptor:
-        response = self._get(
-            reference,
-            f"/manifests/{target}",
-            headers={"Accept": MANIFEST_ACCEPT},
-            limit=self.options.max_manifest_size,
-            what="manifest",
-        )
+        response = self._get_manifest(reference, target)
         if response.status == 404:
             raise StoreError(f"{reference} not found")
         if response.status != 200:
@@ -203,13 +209,7 @@ class OCIRegistryStore:
         cached = self._cache_get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        response = self._get(
-            repository,
-            f"/manifests/{digest}",
-            headers={"Accept": MANIFEST_ACCEPT},
-            limit=self.options.max_manifest_size,
-            what="manifest",
-        )
+        response = self._get_manifest(repository, digest)
         if response.status != 200:
             raise self._fail(response, f"cannot fetch manifest {digest} from {repository.name}")
         body = check_content(response.body, digest, f"manifest {digest}")
@@ -313,13 +313,7 @@ class OCIRegistryStore:
 
     def _referrers_tag_schema(self, subject: Reference, digest: str) -> list[Descriptor]:
         tag = referrers_tag(digest)
-        response = self._get(
-            subject,
-            f"/manifests/{tag}",
-            headers={"Accept": OCI_IMAGE_INDEX},
-            limit=self.options.max_manifest_size,
-            what="referrers index",
-        )
+        response = self._get_manifest(subject, tag, accept=OCI_IMAGE_INDEX, what="referrers index")
         if response.status == 404:
             return []
         if response.status != 200:
