@@ -7,9 +7,15 @@ import pytest
 
 from cosign_verify import MemoryStore
 from cosign_verify.testing import KeyPair
+from cosign_verify.testing.docker_registry import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"
+
+
+def unreachable_url() -> str:
+    """An http URL on loopback where nothing listens (a Rekor that cannot be reached)."""
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture

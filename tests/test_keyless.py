@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -35,13 +34,9 @@ from cosign_verify.testing import (
     sign_image,
 )
 
+from .conftest import unreachable_url
+
 IDENTITY, ISSUER = "builder@example.com", "https://issuer.example"
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +56,7 @@ def image(store: MemoryStore) -> Reference:
 
 def policy(root: Path, **keyless: Any) -> TrustPolicy:
     tlog = keyless.pop("tlog", True)
-    rekor_url = keyless.pop("rekor_url", closed_port_url())
+    rekor_url = keyless.pop("rekor_url", unreachable_url())
     fields: dict[str, Any] = {"certificate_identity": IDENTITY, "certificate_oidc_issuer": ISSUER, **keyless}
     return TrustPolicy(
         name="keyless",
@@ -316,7 +311,7 @@ def test_key_based_with_rekor_bundle(
         scopes=["registry.example/*"],
         keys=[KeyRef(provider="kp")],
         trusted_root=str(root_path),
-        rekor_url=closed_port_url(),
+        rekor_url=unreachable_url(),
     )
     result = Executor(store, [CosignVerifier([keyed], providers)]).verify(image).to_dict()
     assert result["isSuccess"] is True, result

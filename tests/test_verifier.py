@@ -24,6 +24,8 @@ from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_M
 from cosign_verify.store import cosign_signature_tag
 from cosign_verify.testing import ALGORITHMS, KeyPair, make_payload, push_image, sign_image
 
+from .conftest import unreachable_url
+
 SCOPE = "myregistry.io/namespace1/*"
 
 
@@ -246,7 +248,7 @@ def test_tlog_verify_without_bundle_and_rekor_unreachable_fails_closed(
         name="policy-1",
         scopes=[SCOPE],
         keys=[KeyRef(provider="kp")],
-        rekor_url=f"http://127.0.0.1:{closed_port()}",
+        rekor_url=unreachable_url(),
     )
     result = executor(store, providers_for(pair), policy).verify(image)
     assert not result.is_success
@@ -257,14 +259,6 @@ def test_tlog_verify_without_bundle_and_rekor_unreachable_fails_closed(
     )
     error = signatures(result)[0]["verifications"][0]["error"]
     assert error.startswith("transparency log: Rekor at http://127.0.0.1:") and "is unreachable" in error
-
-
-def closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_key_signature_under_a_keyless_policy_fails(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,9 @@ from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
 from cosign_verify.store import OCIRegistryStore
 from cosign_verify.testing import FakeSigstore, KeyPair, RekorServer, push_image, sign_image
 
+from ..conftest import unreachable_url
+
 pytestmark = pytest.mark.integration
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def write_config(tmp_path: Path, base: str, pair: KeyPair, rekor_url: str) -> Path:
@@ -125,7 +120,7 @@ def test_keyless_through_the_cli(
             assert code == 1, name
             assert reason in json.dumps(result), (name, result)
 
-    unreachable = write_config(tmp_path, base, pair, closed_port_url())
+    unreachable = write_config(tmp_path, base, pair, unreachable_url())
     offline = push_image(store, f"{base}/ci/offline:v1")
     sign_image(store, offline, keyless=fake, identity=WORKFLOW, issuer=ACTIONS, bundle=False)
     code, result = verify(unreachable, str(offline))
