@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ._version import __version__
-from .config import Config, load_config
+from .config import Config, VerifierConfig, load_config
 from .errors import ConfigError, CosignVerifyError, InvalidReferenceError
 from .policy import TrustPolicy
 from .reference import Reference
 from .report import VerificationResult
+from .scope import ScopeMatcher
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -141,13 +142,25 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if matched else EXIT_FAILED
 
 
-def _describe_policy(policy: TrustPolicy, out: TextIO) -> None:
+def _scope_lines(policy: TrustPolicy, matcher: ScopeMatcher) -> str:
+    """Each scope as it matches: its canonical form, with the spelling written when that differs."""
+    shown = []
+    for scope in matcher.scopes(policy):
+        shown.append(
+            scope.canonical
+            if scope.canonical == scope.text
+            else f"{scope.canonical} (written {scope.text!r})"
+        )
+    return ", ".join(shown)
+
+
+def _describe_policy(policy: TrustPolicy, matcher: ScopeMatcher, out: TextIO) -> None:
     flags = [f"tLogVerify={str(policy.tlog_verify).lower()}"]
     if policy.keyless is not None:
         flags.insert(0, "keyless")
         flags.append(f"ctLogVerify={str(policy.keyless.ct_log_verify).lower()}")
     print(f"  trust policy {policy.name!r} ({', '.join(flags)})", file=out)
-    print(f"    scopes: {', '.join(policy.scopes)}", file=out)
+    print(f"    matches: {_scope_lines(policy, matcher)}", file=out)
     for key in policy.keys:
         print(f"    key: {', '.join(f'{k}={v}' for k, v in key.to_dict().items())}", file=out)
     if policy.keyless is not None:
@@ -182,8 +195,9 @@ def _describe(config: Config, out: TextIO) -> None:
                 f"  key: {verifier.key}" if verifier.key else f"  keyless, rekorURL: {verifier.rekor_url}",
                 file=out,
             )
+        matcher = verifier.matcher
         for policy in verifier.trust_policies:
-            _describe_policy(policy, out)
+            _describe_policy(policy, matcher, out)
     for name in config.ignored_verifiers:
         print(f"verifier {name!r}: not a cosign verifier, ignored", file=out)
     for provider in config.key_management_providers:
@@ -192,6 +206,21 @@ def _describe(config: Config, out: TextIO) -> None:
     policies = sum(len(v.trust_policies) for v in config.verifiers)
     scopes = sum(len(p.scopes) for v in config.verifiers for p in v.trust_policies)
     print(f"OK: {len(config.verifiers)} verifier(s), {policies} trust policies, {scopes} scopes", file=out)
+
+
+def _verifier_json(verifier: VerifierConfig) -> dict[str, Any]:
+    matcher = verifier.matcher
+    policies = [
+        {**p.to_dict(), "canonicalScopes": [s.canonical for s in matcher.scopes(p)]}
+        for p in verifier.trust_policies
+    ]
+    out: dict[str, Any] = {"name": verifier.name, "artifactTypes": list(verifier.artifact_types)}
+    out["trustPolicies"] = policies
+    if verifier.key:
+        out["key"] = verifier.key
+    if verifier.rekor_url:
+        out["rekorURL"] = verifier.rekor_url
+    return out
 
 
 def _as_json(config: Config) -> dict[str, Any]:
@@ -208,16 +237,7 @@ def _as_json(config: Config) -> dict[str, Any]:
             "name": config.policy.name,
             "artifactVerificationPolicies": dict(config.policy.artifact_verification_policies),
         },
-        "verifiers": [
-            {
-                "name": v.name,
-                "artifactTypes": list(v.artifact_types),
-                "trustPolicies": [p.to_dict() for p in v.trust_policies],
-                **({"key": v.key} if v.key else {}),
-                **({"rekorURL": v.rekor_url} if v.rekor_url else {}),
-            }
-            for v in config.verifiers
-        ],
+        "verifiers": [_verifier_json(v) for v in config.verifiers],
         "ignoredVerifiers": list(config.ignored_verifiers),
         "keyManagementProviders": [{"name": p.name, "type": p.type} for p in config.key_management_providers],
     }

@@ -3,11 +3,21 @@
 ``Reference.parse("nginx")`` gives ``docker.io/library/nginx:latest``;
 ``str()`` of a parsed reference is always the normalised form, and parsing
 that form again gives the same value.
+
+Registry hosts are kept in one canonical form (:func:`canonical_registry`),
+so that every spelling that reaches one registry gives one reference:
+``REGISTRY.EXAMPLE:443/app``, ``registry.example/app`` and
+``Registry.Example/app`` are the same image, and so are
+``[0:0:0:0:0:0:0:1]:5000/app`` and ``[::1]:5000/app``. Names that merely
+resolve to one address (``localhost`` and ``127.0.0.1``) stay distinct.
 """
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
+import socket
 
 import attrs
 
@@ -46,13 +56,84 @@ def check_digest(digest: str) -> str:
     return digest
 
 
+HTTPS_PORT = 443
+_NUMERIC_LABELS_RE = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
+
+
+def looks_like_host(component: str) -> bool:
+    """Whether the first path component of a name is a registry host (Docker's rule)."""
+    return "." in component or ":" in component or component == "localhost" or component != component.lower()
+
+
+def canonical_registry(host: str) -> str:
+    """The one spelling of a registry ``host[:port]`` that every equivalent spelling maps to.
+
+    Host names are lower-cased; IP literals take their canonical form (IPv6
+    compressed, IPv4-mapped IPv6 as IPv4, numeric IPv4 spellings such as
+    ``127.1`` or ``0x7f.0.0.1`` as dotted decimal, as the system resolver
+    reads them); the port loses leading zeros, and the HTTPS default ``:443``
+    is dropped (except on loopback, which is spoken to over plain HTTP);
+    Docker Hub's aliases become ``docker.io``. Raises
+    :class:`InvalidReferenceError` for anything that is not a host.
+    """
+    return _canonical_registry(host)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_registry(host: str) -> str:
+    if not _DOMAIN_RE.fullmatch(host):
+        raise InvalidReferenceError(host, f"invalid registry host {host!r}")
+    if host.startswith("["):
+        literal, _, port = host[1:].partition("]")
+        port = port[1:]
+        try:
+            address = ipaddress.IPv6Address(literal)
+        except ValueError:
+            raise InvalidReferenceError(host, f"invalid IPv6 address {literal!r}") from None
+        mapped = address.ipv4_mapped
+        name = str(mapped) if mapped is not None else f"[{address.compressed}]"
+    else:
+        name, _, port = host.partition(":")
+        name = name.lower()
+        if _NUMERIC_LABELS_RE.fullmatch(name):
+            name = _numeric_ipv4(name, host)
+    if port:
+        number = int(port)
+        if not 0 < number < 65536:
+            raise InvalidReferenceError(host, f"port {port} is out of range")
+        port = "" if number == HTTPS_PORT and not is_loopback_host(name) else str(number)
+    if not port and name in _LEGACY_DEFAULT_REGISTRIES:
+        return DEFAULT_REGISTRY
+    return f"{name}:{port}" if port else name
+
+
+def _numeric_ipv4(name: str, host: str) -> str:
+    """A host of numeric labels is an IPv4 address to the resolver (``inet_aton``); give it dotted decimal."""
+    try:
+        return str(ipaddress.IPv4Address(socket.inet_aton(name)))
+    except OSError:
+        raise InvalidReferenceError(host, f"{name!r} is neither a host name nor an IPv4 address") from None
+
+
+def is_loopback_host(name: str) -> bool:
+    """Whether a host name or IP literal (IPv6 with or without brackets) names this machine."""
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _split_domain(name: str, original: str) -> tuple[str, str]:
     first, sep, rest = name.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
+    if sep and looks_like_host(first):
         if not _DOMAIN_RE.fullmatch(first):
             raise InvalidReferenceError(original, f"invalid registry host {first!r}")
-        registry = DEFAULT_REGISTRY if first in _LEGACY_DEFAULT_REGISTRIES else first
-        return registry, rest
+        try:
+            return canonical_registry(first), rest
+        except InvalidReferenceError as exc:
+            raise InvalidReferenceError(original, exc.reason) from None
     return DEFAULT_REGISTRY, name
 
 
@@ -80,19 +161,22 @@ class Reference:
     ``latest`` only when there is no digest.
     """
 
-    registry: str
+    registry: str = attrs.field(converter=canonical_registry)
     repository: str
     tag: str | None = None
     digest: str | None = None
     _text: str = attrs.field(init=False, repr=False, eq=False)
+    _scope_key: str = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        text = f"{self.registry}/{self.repository}"
+        name = f"{self.registry}/{self.repository}"
+        text = name
         if self.tag is not None:
             text += f":{self.tag}"
         if self.digest is not None:
             text += f"@{self.digest}"
         object.__setattr__(self, "_text", text)
+        object.__setattr__(self, "_scope_key", f"{name}@{self.digest or ''}")
 
     @classmethod
     def parse(cls, text: str) -> Reference:
@@ -134,6 +218,15 @@ class Reference:
         if tag is None and not at:
             tag = DEFAULT_TAG
         return cls(registry=registry, repository=repository, tag=tag, digest=digest or None)
+
+    @property
+    def scope_key(self) -> str:
+        """``registry/repository@digest`` (``registry/repository@`` without a digest): what scopes match.
+
+        The tag never takes part: a scope covers a repository or a digest, so
+        that no spelling of a reference can move it to another trust policy.
+        """
+        return self._scope_key
 
     @property
     def name(self) -> str:

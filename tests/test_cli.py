@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ def test_check_config_describes_the_seed_policies(example_config_path: Path) -> 
     code, out, err = run("check-config", "--config", str(example_config_path))
     assert code == 0, err
     assert "trust policy 'policy-1' (tLogVerify=true)" in out
-    assert "scopes: myregistry.io/namespace1/image*" in out
+    assert "matches: myregistry.io/namespace1/image*" in out
     assert "key: provider=inline-keyprovider" in out
     assert "key: file=keys/namespace2.pub" in out
     assert "trust policy 'policy-3' (keyless, tLogVerify=true, ctLogVerify=true)" in out
@@ -33,6 +34,45 @@ def test_check_config_json(example_config_path: Path) -> None:
     assert code == 0
     data = json.loads(out)
     assert [p["name"] for p in data["verifiers"][0]["trustPolicies"]] == ["policy-1", "policy-2", "policy-3"]
+
+
+def with_scopes(example_config_path: Path, tmp_path: Path, *scopes: str) -> Path:
+    data: dict[str, Any] = json.loads(example_config_path.read_text())
+    data["verifier"]["plugins"][0]["trustPolicies"][0]["scopes"] = list(scopes)
+    shutil.copytree(example_config_path.parent / "keys", tmp_path / "keys")
+    path = tmp_path / "scopes.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_check_config_shows_the_canonical_scopes(example_config_path: Path, tmp_path: Path) -> None:
+    config = with_scopes(
+        example_config_path, tmp_path, "MyRegistry.IO:443/ns/*", "[0:0:0:0:0:0:0:1]:5000/app@*"
+    )
+    code, out, err = run("check-config", "--config", str(config))
+    assert code == 0, err
+    assert (
+        "matches: myregistry.io/ns/* (written 'MyRegistry.IO:443/ns/*'), "
+        "[::1]:5000/app@* (written '[0:0:0:0:0:0:0:1]:5000/app@*')"
+    ) in out
+    code, out, _ = run("check-config", "--config", str(config), "--output", "json")
+    policy = json.loads(out)["verifiers"][0]["trustPolicies"][0]
+    assert policy["scopes"] == ["MyRegistry.IO:443/ns/*", "[0:0:0:0:0:0:0:1]:5000/app@*"]
+    assert policy["canonicalScopes"] == ["myregistry.io/ns/*", "[::1]:5000/app@*"]
+
+
+def test_check_config_refuses_tag_scopes_with_working_ones(example_config_path: Path, tmp_path: Path) -> None:
+    code, out, err = run(
+        "check-config", "--config", str(with_scopes(example_config_path, tmp_path, "nginx:1.25"))
+    )
+    assert code == 2
+    assert out == ""
+    assert (
+        "verifier.plugins[0].trustPolicies[0].scopes[0]: trust policy 'policy-1': scope 'nginx:1.25' names a tag"
+        in err
+    )
+    assert "'docker.io/library/nginx@*' for every digest of the repository" in err
+    assert "docker.io/library/nginx:1.25" not in err
 
 
 def overlapping(example_config_path: Path, tmp_path: Path) -> Path:

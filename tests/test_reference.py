@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosign_verify import InvalidReferenceError, Reference
+from cosign_verify.reference import canonical_registry
 
 SHA256 = "sha256:" + "a" * 64
 SHA512 = "sha512:" + "b" * 128
@@ -21,14 +22,14 @@ SHA512 = "sha512:" + "b" * 128
         ("registry-1.docker.io/user/app", "docker.io/user/app:latest"),
         ("localhost/app", "localhost/app:latest"),
         ("localhost:5000/ns/app:v1", "localhost:5000/ns/app:v1"),
-        ("myregistry.io:443/a/b/c", "myregistry.io:443/a/b/c:latest"),
+        ("myregistry.io:443/a/b/c", "myregistry.io/a/b/c:latest"),
         ("127.0.0.1:5000/app", "127.0.0.1:5000/app:latest"),
         ("[::1]:5000/app:x", "[::1]:5000/app:x"),
         (f"ghcr.io/o/r@{SHA256}", f"ghcr.io/o/r@{SHA256}"),
         (f"ghcr.io/o/r:v1@{SHA256}", f"ghcr.io/o/r:v1@{SHA256}"),
         (f"ghcr.io/o/r@{SHA512}", f"ghcr.io/o/r@{SHA512}"),
         ("ghcr.io/o/my_repo.name-x__y", "ghcr.io/o/my_repo.name-x__y:latest"),
-        ("Registry.Example.COM/app", "Registry.Example.COM/app:latest"),
+        ("Registry.Example.COM/app", "registry.example.com/app:latest"),
         ("ghcr.io/o/r:V1_x.y-z", "ghcr.io/o/r:V1_x.y-z"),
     ],
 )
@@ -36,6 +37,56 @@ def test_parse_normalises(text: str, expected: str) -> None:
     ref = Reference.parse(text)
     assert str(ref) == expected
     assert Reference.parse(str(ref)) == ref
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("REGISTRY.EXAMPLE", "registry.example"),
+        ("Registry.Example:443", "registry.example"),
+        ("registry.example:0443", "registry.example"),
+        ("registry.example:05000", "registry.example:5000"),
+        ("LOCALHOST:5000", "localhost:5000"),
+        ("localhost:443", "localhost:443"),  # loopback is plain HTTP: 443 is not its default port
+        ("127.0.0.1:443", "127.0.0.1:443"),
+        ("[0:0:0:0:0:0:0:1]:5000", "[::1]:5000"),
+        ("[::0001]:5000", "[::1]:5000"),
+        ("[2001:DB8::1]", "[2001:db8::1]"),
+        ("[2001:db8:0:0:0:0:0:1]:443", "[2001:db8::1]"),
+        ("[::ffff:127.0.0.1]:5000", "127.0.0.1:5000"),
+        ("127.1:5000", "127.0.0.1:5000"),
+        ("127.000.000.001:5000", "127.0.0.1:5000"),
+        ("0x7f.0.0.1:5000", "127.0.0.1:5000"),
+        ("2130706433:5000", "127.0.0.1:5000"),
+        ("Index.Docker.IO", "docker.io"),
+        ("registry-1.docker.io:443", "docker.io"),
+        ("docker.io:5000", "docker.io:5000"),
+    ],
+)
+def test_registry_hosts_have_one_canonical_form(spelling: str, canonical: str) -> None:
+    assert canonical_registry(spelling) == canonical
+    assert Reference.parse(f"{spelling}/ns/app:v1").registry == canonical
+    assert Reference(registry=spelling, repository="ns/app", tag="v1").registry == canonical
+
+
+def test_names_that_merely_resolve_alike_stay_distinct() -> None:
+    assert canonical_registry("localhost:5000") != canonical_registry("127.0.0.1:5000")
+    assert canonical_registry("registry.example:80") != canonical_registry("registry.example")
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("registry.example:0", "out of range"),
+        ("registry.example:65536", "out of range"),
+        ("[1:2:3]:5000", "invalid IPv6 address"),
+        ("999.1.1.1", "neither a host name nor an IPv4 address"),
+        ("bad_host", "invalid registry host"),
+    ],
+)
+def test_invalid_hosts(host: str, reason: str) -> None:
+    with pytest.raises(InvalidReferenceError, match=reason):
+        canonical_registry(host)
 
 
 def test_fields_and_digest_form() -> None:

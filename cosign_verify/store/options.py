@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 import attrs
+
+from ..reference import is_loopback_host
 
 MiB = 1 << 20
 
@@ -49,10 +50,4 @@ class RegistryOptions:
 
 def is_loopback(registry: str) -> bool:
     """Whether ``registry`` (``host[:port]``) names this machine."""
-    host = urlsplit(f"//{registry}").hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(f"//{registry}").hostname or "")
