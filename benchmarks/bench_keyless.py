@@ -23,11 +23,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from cosign_verify.keyless.certificate import ExactMatch, IdentityPolicy
-from cosign_verify.keyless.checks import RekorSettings, verify_keyless
-from cosign_verify.keyless.trusted_root import TrustedRoot
-from cosign_verify.signature import CosignSignature
+from cosign_verify import TrustedRoot
+from cosign_verify._internal.certificate import ExactMatch, IdentityPolicy
+from cosign_verify._internal.keyless import KeylessSettings, verify_keyless
+from cosign_verify._internal.simple_signing import CosignSignature
 from cosign_verify.testing import FakeSigstore, sign_bytes
+from cosign_verify.transparency import RekorLog
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IDENTITY, ISSUER = "signer@example.com", "https://issuer.example"
@@ -77,19 +78,12 @@ def main() -> None:
         bundle=record.cosign_bundle(),
     )
     identity = IdentityPolicy(ExactMatch(IDENTITY), ExactMatch(ISSUER))
-    rekor = RekorSettings(url="http://127.0.0.1:1")
+    settings = KeylessSettings(identity=identity, trusted_root=ours_root, log=RekorLog("http://127.0.0.1:1"))
     bundle_json = json.dumps(fake.sigstore_bundle(payload, signature, certificate, record))
     policy = Identity(identity=IDENTITY, issuer=ISSUER)
 
     def ours() -> None:
-        verify_keyless(
-            cosign_signature,
-            identity,
-            trusted_root=ours_root,
-            ct_log_verify=True,
-            tlog_verify=True,
-            rekor=rekor,
-        )
+        verify_keyless(cosign_signature, settings)
 
     def sigstore_python() -> None:
         theirs.verify_artifact(payload, Bundle.from_json(bundle_json), policy)
@@ -104,7 +98,7 @@ def main() -> None:
         "import_cosign_verify_ms": round(import_time("import cosign_verify") * 1e3, 1),
         "import_cosign_verify_with_keyless_ms": round(
             import_time(
-                "import cosign_verify, cosign_verify.keyless.checks, rfc8785, cryptography.x509.verification"
+                "import cosign_verify, cosign_verify._internal.keyless, rfc8785, cryptography.x509.verification"
             )
             * 1e3,
             1,

@@ -9,31 +9,58 @@ from typing import Any
 
 import attrs
 
-from .errors import UnsupportedKeyError
-from .keyless.bundle import BundleError, SigstoreBundle
-from .keyless.bundle_verify import BUNDLE_ERRORS, Artifact, verify_sigstore_bundle
-from .keyless.certificate import ExactMatch, IdentityPolicy
-from .keyless.trusted_root import TrustedRoot
+from ._internal.bundle_checks import Artifact, verify_sigstore_bundle
+from ._internal.bundle_model import SigstoreBundle
+from ._internal.certificate import ExactMatch, IdentityPolicy
+from ._internal.failure import Failure
+from .errors import ConfigError
 from .keys.loading import PublicKey, load_public_key
+from .reasons import FailureReason
+from .trusted_root import TrustedRoot
 
 
 @attrs.frozen(kw_only=True)
 class BundleVerificationResult:
-    """The outcome of :func:`verify_bundle`: ``is_success``, and why (``reasons`` on failure, ``summary`` on success)."""
+    """The outcome of :func:`verify_bundle`: ``is_success``, and why.
+
+    On failure, ``reasons`` holds the message and ``reason`` its
+    :class:`~cosign_verify.FailureReason`; on success, ``summary`` says what
+    was checked and ``statement`` is the in-toto statement of a DSSE bundle.
+    """
 
     is_success: bool
     reasons: tuple[str, ...] = ()
     summary: tuple[str, ...] = ()
     statement: dict[str, Any] | None = None
+    reason: FailureReason | None = None
 
     def __bool__(self) -> bool:
         return self.is_success
 
 
-def _artifact(artifact: bytes | str) -> Artifact:
-    if isinstance(artifact, bytes):
-        return Artifact.from_bytes(artifact)
-    return Artifact.from_digest(artifact)
+def _root(trusted_root: str | os.PathLike[str] | TrustedRoot | None) -> TrustedRoot:
+    if isinstance(trusted_root, TrustedRoot):
+        return trusted_root
+    if trusted_root is None:
+        return TrustedRoot.public_good()
+    return TrustedRoot.from_file(Path(trusted_root))
+
+
+def _identity(identity: str | None, issuer: str | None) -> IdentityPolicy | None:
+    if identity is None and issuer is None:
+        return None
+    if identity is None or issuer is None:
+        raise ConfigError("give both certificate_identity and certificate_oidc_issuer")
+    return IdentityPolicy(ExactMatch(identity), ExactMatch(issuer))
+
+
+def _read(bundle: bytes | str | os.PathLike[str]) -> bytes:
+    if isinstance(bundle, bytes):
+        return bundle
+    try:
+        return Path(bundle).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read bundle {str(bundle)!r}: {exc.strerror or exc}") from None
 
 
 def verify_bundle(
@@ -54,29 +81,32 @@ def verify_bundle(
     ``certificate_identity`` and ``certificate_oidc_issuer`` (exact values);
     key-based bundles need ``keys`` (PEM public keys). ``trusted_root``: a
     ``trusted_root.json`` path, default Sigstore's public-good root.
-    Never raises for a bad bundle: the result says why it failed.
+
+    Raises :class:`ConfigError` for what the caller got wrong (an unreadable
+    bundle file or trusted root, an unusable key, half an identity); never
+    raises for a bad bundle: the result says why it failed.
     """
+    root = _root(trusted_root)
+    identity = _identity(certificate_identity, certificate_oidc_issuer)
+    loaded: list[tuple[str, PublicKey]] = [
+        (f"key {i}", load_public_key(pem, source=f"keys[{i}]")) for i, pem in enumerate(keys or ())
+    ]
+    data = _read(bundle)
     try:
-        data = bundle if isinstance(bundle, bytes) else Path(bundle).read_bytes()
-        root = (
-            trusted_root
-            if isinstance(trusted_root, TrustedRoot)
-            else TrustedRoot.from_file(Path(trusted_root))
-            if trusted_root is not None
-            else TrustedRoot.public_good()
+        subject = (
+            Artifact.from_bytes(artifact) if isinstance(artifact, bytes) else Artifact.from_digest(artifact)
         )
-        parsed = SigstoreBundle.from_json(data)
-        identity = None
-        if certificate_identity is not None or certificate_oidc_issuer is not None:
-            if certificate_identity is None or certificate_oidc_issuer is None:
-                raise BundleError("give both certificate_identity and certificate_oidc_issuer")
-            identity = IdentityPolicy(ExactMatch(certificate_identity), ExactMatch(certificate_oidc_issuer))
-        loaded: list[tuple[str, PublicKey]] = [
-            (f"key {i}", load_public_key(pem, source=f"keys[{i}]")) for i, pem in enumerate(keys or ())
-        ]
         outcome = verify_sigstore_bundle(
-            parsed, _artifact(artifact), root, identity=identity, keys=loaded, ct_log_verify=ct_log_verify
+            SigstoreBundle.from_json(data),
+            subject,
+            root,
+            identity=identity,
+            keys=loaded,
+            ct_log_verify=ct_log_verify,
         )
-    except (*BUNDLE_ERRORS, UnsupportedKeyError, OSError, ValueError) as exc:
-        return BundleVerificationResult(is_success=False, reasons=(str(exc) or type(exc).__name__,))
+    except Failure as failure:
+        return BundleVerificationResult(is_success=False, reasons=(failure.message,), reason=failure.reason)
     return BundleVerificationResult(is_success=True, summary=outcome.summary, statement=outcome.statement)
+
+
+__all__ = ["BundleVerificationResult", "verify_bundle"]

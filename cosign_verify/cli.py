@@ -113,7 +113,7 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
-    from .demo import run_demo
+    from .testing.demo import run_demo
 
     cases = run_demo()
     if args.output == "json":
@@ -251,7 +251,7 @@ def _config_error(args: argparse.Namespace, exc: ConfigError, err: TextIO) -> in
 
 
 def _check_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .engine import build_verifiers
+    from .wiring import build_verifiers
 
     try:
         config = load_config(args.config)

@@ -14,16 +14,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from ._internal.schema import json_path, validator_for
 from .errors import ConfigError
 from .policy import DEFAULT_REKOR_URL, TrustPolicy
+from .resources import Document, resources_to_config, yaml_documents
 from .scope import ScopeMatcher
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,6 @@ def load_config(
     paths = [Path(source)] if isinstance(source, str | os.PathLike) else [Path(p) for p in source]
     if not paths:
         raise ConfigError("no configuration file given")
-    from .resources import Document, resources_to_config, yaml_documents
-
     merged: dict[str, Any] = {}
     documents: list[Document] = []
     skipped: list[str] = []
@@ -175,40 +173,6 @@ def _merge(into: dict[str, Any], data: Any, name: str) -> None:
             raise ConfigError(f"{name}: a {key} is configured twice across the configuration files")
         else:
             into[key] = json.loads(json.dumps(value))
-
-
-def json_path(parts: Sequence[str | int]) -> str:
-    """Format a path as ``verifier.plugins[0].trustPolicies[1]`` (odd keys in brackets)."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
-
-
-@lru_cache(maxsize=4)
-def validator_for(name: str) -> Any:
-    """A JSON Schema validator for one of the schema files shipped in ``cosign_verify/schema``."""
-    from importlib import resources
-
-    import jsonschema  # deferred: only loading a config pays its import time
-    from referencing import Registry, Resource
-
-    directory = resources.files("cosign_verify") / "schema"
-    schemas = {
-        file: json.loads((directory / file).read_text("utf-8"))
-        for file in ("config.schema.json", "resources.schema.json")
-    }
-    registry: Registry[Any] = Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
-    )
-    schema = schemas[name]
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, registry=registry)
 
 
 def _schema_errors(data: Any) -> Iterator[ConfigError]:

@@ -1,17 +1,30 @@
 """Reports: what was checked and why the answer is what it is, in Ratify's JSON shape.
 
 Each class has one ``to_dict()`` that gives Ratify's camelCase JSON.
-``isSuccess`` is always present; order is the order of the checks.
+``isSuccess`` is always present; order is the order of the checks. Beside
+the human ``message`` / ``error``, every failure carries a
+:class:`~cosign_verify.FailureReason` (``reason``) for programs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import enum
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
+from .policy import TrustPolicy
+from .reasons import FailureReason
+
 VERIFIER_TYPE_COSIGN = "cosign"
+
+
+class ReportShape(enum.Enum):
+    """The JSON shape a verifier's reports take: Ratify's trust-policy shape, or its legacy one."""
+
+    RATIFY = "ratify"
+    RATIFY_LEGACY = "ratify-legacy"
 
 
 def _strings(items: Iterable[str]) -> tuple[str, ...]:
@@ -40,6 +53,8 @@ class KeyVerification:
     bundle_verified: bool = False
     error: str | None = None
     summary: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    reason: FailureReason | None = None
+    remediation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Ratify's ``verifications[]`` entry."""
@@ -65,6 +80,22 @@ class SignatureResult:
     signature: str = ""
     error: str | None = None
     verifications: tuple[KeyVerification, ...] = attrs.field(default=(), converter=_verifications)
+    reason: FailureReason | None = None
+    remediation: str | None = None
+
+    @property
+    def first_error(self) -> tuple[str, FailureReason | None] | None:
+        """This signature's own error, else its first key's, with the reason."""
+        if self.error:
+            return self.error, self.reason
+        return next(((v.error, v.reason) for v in self.verifications if v.error), None)
+
+    @property
+    def remediations(self) -> Iterable[str]:
+        """Every remediation of this signature and its verifications, in order."""
+        if self.remediation:
+            yield self.remediation
+        yield from (v.remediation for v in self.verifications if v.remediation)
 
     def to_dict(self) -> dict[str, Any]:
         """Ratify's ``extensions.signatures[]`` entry."""
@@ -83,9 +114,9 @@ class SignatureResult:
             "isSuccess": self.is_success,
             "bundleVerified": any(v.bundle_verified for v in self.verifications if v.is_success),
         }
-        error = self.error or next((v.error for v in self.verifications if v.error), None)
-        if error and not self.is_success:
-            out["error"] = error
+        first = self.first_error
+        if first and not self.is_success:
+            out["error"] = first[0]
         return out
 
 
@@ -95,7 +126,7 @@ def _signatures(items: Iterable[SignatureResult]) -> tuple[SignatureResult, ...]
 
 @attrs.frozen(kw_only=True)
 class VerifierReport:
-    """One verifier's decision on one referrer of a subject."""
+    """One verifier's decision on one referrer of a subject; ``trust_policy`` is the policy that judged it."""
 
     subject: str
     is_success: bool
@@ -107,11 +138,12 @@ class VerifierReport:
     error_reason: str | None = None
     remediation: str | None = None
     signatures: tuple[SignatureResult, ...] = attrs.field(default=(), converter=_signatures)
-    trust_policy: Mapping[str, Any] | None = None
-    legacy: bool = False
+    trust_policy: TrustPolicy | None = None
+    shape: ReportShape = ReportShape.RATIFY
+    reason: FailureReason | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Ratify's ``verifierReports[]`` entry."""
+        """Ratify's ``verifierReports[]`` entry (``extensions.trustPolicy`` is the policy's name, as Ratify writes it)."""
         out: dict[str, Any] = {
             "subject": self.subject,
             "isSuccess": self.is_success,
@@ -123,13 +155,13 @@ class VerifierReport:
             out["errorReason"] = self.error_reason
         if self.remediation:
             out["remediation"] = self.remediation
-        if self.legacy:
-            extensions: dict[str, Any] = {"signatures": [s.to_legacy_dict() for s in self.signatures]}
+        if self.shape is ReportShape.RATIFY_LEGACY:
+            out["extensions"] = {"signatures": [s.to_legacy_dict() for s in self.signatures]}
         else:
-            extensions = {"signatures": [s.to_dict() for s in self.signatures]}
-        if self.trust_policy is not None and not self.legacy:
-            extensions["trustPolicy"] = dict(self.trust_policy)
-        out["extensions"] = extensions
+            extensions: dict[str, Any] = {"signatures": [s.to_dict() for s in self.signatures]}
+            if self.trust_policy is not None:
+                extensions["trustPolicy"] = self.trust_policy.name
+            out["extensions"] = extensions
         out["artifactType"] = self.artifact_type
         out["referenceDigest"] = self.reference_digest
         return out
@@ -147,6 +179,7 @@ class VerificationResult:
     is_success: bool
     verifier_reports: tuple[VerifierReport, ...] = attrs.field(default=(), converter=_reports)
     message: str | None = None
+    reason: FailureReason | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Ratify's verification result JSON."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from ._internal.schema import json_path, validator_for
 from .errors import ConfigError
 from .policy import TrustPolicy
 from .scope import ScopeMatcher
@@ -59,8 +60,6 @@ def yaml_documents(path: Path, text: str) -> Iterator[Document]:
 
 
 def _validate(document: Document) -> None:
-    from .config import json_path, validator_for
-
     errors = sorted(
         validator_for("resources.schema.json").iter_errors(document.data),
         key=lambda e: [str(p) for p in e.absolute_path],

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from cosign_verify import MemoryStore
+from cosign_verify import FailureReason, MemoryStore
+from cosign_verify._internal.failure import Failure
 from cosign_verify.testing import KeyPair
 from cosign_verify.testing.docker_registry import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"
+
+
+@contextmanager
+def fails_with(reason: FailureReason, match: str | None = None) -> Iterator[None]:
+    """The block raises a :class:`Failure` with ``reason`` (and, where given, a message matching ``match``)."""
+    with pytest.raises(Failure, match=match) as info:
+        yield
+    assert info.value.reason is reason, f"{info.value.reason} is not {reason}: {info.value}"
 
 
 def unreachable_url() -> str:

@@ -18,7 +18,6 @@ from typing import Any
 from cosign_verify import (
     ConfigPolicy,
     CosignVerifier,
-    Descriptor,
     Executor,
     ExecutorOptions,
     InlineKeyProvider,
@@ -32,7 +31,8 @@ from cosign_verify import (
 )
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE as SIG
 from cosign_verify.mediatypes import SIGSTORE_BUNDLE_V03 as BUNDLE
-from cosign_verify.store import cosign_signature_tag
+from cosign_verify.report import ReportShape
+from cosign_verify.store import Descriptor, cosign_signature_tag
 from cosign_verify.testing import (
     FakeSigstore,
     KeyPair,
@@ -623,8 +623,8 @@ def legacy_key_shape(b: Bench) -> Any:
     key_file.write_text(b.key.public_pem())
     policy = TrustPolicy(name="legacy", scopes=["*"], keys=[KeyRef(file=str(key_file))], tlog_verify=False)
     return {
-        "good": b.run(store, image, policy, legacy=True, providers=KeyProviders()),
-        "bad": b.run(store, unsigned, policy, legacy=True, providers=KeyProviders()),
+        "good": b.run(store, image, policy, shape=ReportShape.RATIFY_LEGACY, providers=KeyProviders()),
+        "bad": b.run(store, unsigned, policy, shape=ReportShape.RATIFY_LEGACY, providers=KeyProviders()),
     }
 
 

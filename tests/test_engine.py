@@ -22,9 +22,9 @@ from cosign_verify import (
     VerifierReport,
     load_config,
 )
-from cosign_verify.engine import build_key_providers
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE as SIG
 from cosign_verify.testing import KeyPair, push_image, sign_image
+from cosign_verify.wiring import build_key_providers
 
 SBOM = "application/spdx+json"
 
@@ -65,8 +65,9 @@ def report(artifact_type: str, ok: bool) -> VerifierReport:
 def test_config_policy_decision_table(
     rules: dict[str, str], reports: list[tuple[str, bool]], expected: bool
 ) -> None:
-    decided, why = ConfigPolicy(rules).decide([report(t, ok) for t, ok in reports])
-    assert decided is expected, why
+    decision = ConfigPolicy(rules).decide([report(t, ok) for t, ok in reports])
+    assert decision.is_success is expected, decision.message
+    assert (decision.reason is None) is expected
 
 
 def test_config_policy_rejects_unknown_rule() -> None:

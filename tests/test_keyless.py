@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cosign_verify import (
     CosignVerifier,
     Executor,
+    FailureReason,
     InlineKeyProvider,
     Keyless,
     KeyProviders,
@@ -236,11 +237,11 @@ def test_set_for_another_entry(
     sign_image(store, first, keyless=fake, identity=IDENTITY, issuer=ISSUER)
     sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
     replace_bundle(store, image, bundle_of(store, first))  # a valid SET, for the other image's entry
-    result = run(store, image, policy(root_path))
-    assert result["isSuccess"] is False
-    assert (
-        "entry records another payload hash: it is not this signature's entry" in only_check(result)["error"]
-    )
+    result = Executor(store, [CosignVerifier([policy(root_path)])]).verify(image)
+    assert not result.is_success
+    [check] = result.verifier_reports[0].signatures[0].verifications
+    assert check.reason is FailureReason.TLOG_INVALID
+    assert check.error == "keyless: log entry records another artifact hash"
 
 
 def test_body_describing_another_signature(
@@ -251,11 +252,12 @@ def test_body_describing_another_signature(
     first_bundle = bundle_of(store, image)
     sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
     replace_bundle(store, image, first_bundle)
-    result = run(store, image, policy(root_path))
-    checks = [s["verifications"][0] for s in result["verifierReports"][0]["extensions"]["signatures"]]
-    assert checks[0]["isSuccess"] is True
-    assert checks[1]["isSuccess"] is False
-    assert "entry records another signature: it is not this signature's entry" in checks[1]["error"]
+    result = Executor(store, [CosignVerifier([policy(root_path)])]).verify(image)
+    checks = [s.verifications[0] for s in result.verifier_reports[0].signatures]
+    assert checks[0].is_success
+    assert not checks[1].is_success
+    assert checks[1].reason is FailureReason.TLOG_INVALID
+    assert checks[1].error == "keyless: log entry records another signature"
 
 
 def test_missing_bundle_and_rekor_unreachable(
@@ -323,9 +325,10 @@ def test_key_based_with_rekor_bundle(
         store, stolen, other, annotations={"dev.sigstore.cosign/bundle": json.dumps(bundle_of(store, image))}
     )
     both = KeyProviders([InlineKeyProvider("kp", pair.public_pem() + other.public_pem())])
-    denied = Executor(store, [CosignVerifier([keyed], both)]).verify(stolen).to_dict()
-    assert denied["isSuccess"] is False
-    assert "transparency log: entry records another" in json.dumps(denied)
+    denied = Executor(store, [CosignVerifier([keyed], both)]).verify(stolen)
+    assert not denied.is_success
+    reasons = [v.reason for s in denied.verifier_reports[0].signatures for v in s.verifications]
+    assert reasons == [FailureReason.SIGNATURE_INVALID, FailureReason.TLOG_INVALID]
 
 
 def test_default_public_good_root_rejects_fake_signatures(

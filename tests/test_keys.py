@@ -12,14 +12,14 @@ from cryptography.x509.oid import NameOID
 from cosign_verify import (
     ConfigError,
     FileKeyProvider,
-    ForbiddenError,
     InlineKeyProvider,
     KeyProviders,
     KeyRef,
     TrustPolicy,
-    UnsupportedKeyError,
 )
-from cosign_verify.keys import PolicyKeys, describe_key, load_public_key, load_public_keys
+from cosign_verify._internal.policy_keys import PolicyKeys
+from cosign_verify.errors import ForbiddenError, UnsupportedKeyError
+from cosign_verify.keys import describe_key, load_public_key, load_public_keys
 from cosign_verify.testing import ALGORITHMS, KeyPair
 
 

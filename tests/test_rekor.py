@@ -1,26 +1,31 @@
-"""Merkle inclusion proofs, checkpoints, SETs and entry bodies (cosign_verify.keyless.rekor)."""
+"""Merkle inclusion proofs, checkpoints, SETs (``_internal/rekor.py``) and entry bodies (``_internal/log_entry.py``)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosign_verify.keyless.rekor import (
-    TransparencyLogError,
-    check_entry_body,
+from cosign_verify import FailureReason, TrustedRoot
+from cosign_verify._internal.crypto import spki_of_pem
+from cosign_verify._internal.log_entry import SignedContent, check_entry
+from cosign_verify._internal.rekor import (
     leaf_hash,
     root_from_inclusion_proof,
     verify_checkpoint,
     verify_cosign_bundle,
     verify_inclusion,
 )
-from cosign_verify.keyless.trusted_root import TrustedRoot
 from cosign_verify.testing import FakeSigstore
 from cosign_verify.testing.fake_sigstore import inclusion_path, merkle_root
+
+from .conftest import fails_with
+
+INVALID = FailureReason.TLOG_INVALID
 
 
 @settings(deadline=None)
@@ -46,7 +51,7 @@ def test_inclusion_proofs_reach_the_root(size: int, data: st.DataObject) -> None
     ],
 )
 def test_malformed_inclusion_proofs(index: int, size: int, proof: list[bytes], message: str) -> None:
-    with pytest.raises(TransparencyLogError, match=message):
+    with fails_with(INVALID, message):
         root_from_inclusion_proof(index, size, b"\x11" * 32, proof)
 
 
@@ -68,13 +73,13 @@ def test_checkpoint_verifies_and_tampering_fails(fake: FakeSigstore, root: Trust
     checkpoint = verify_checkpoint(note, root, fake.rekor_log_id)
     assert (checkpoint.tree_size, checkpoint.root_hash, checkpoint.origin) == (5, tree_root, fake.origin)
     tampered = note.replace("\n5\n", "\n6\n", 1)
-    with pytest.raises(TransparencyLogError, match="checkpoint signature does not verify"):
+    with fails_with(INVALID, "checkpoint signature does not verify"):
         verify_checkpoint(tampered, root, fake.rekor_log_id)
-    with pytest.raises(TransparencyLogError, match="no signature block"):
+    with fails_with(INVALID, "no signature block"):
         verify_checkpoint(note.split("\n\n")[0], root, fake.rekor_log_id)
     other = FakeSigstore()
     foreign, _ = other.checkpoint()
-    with pytest.raises(TransparencyLogError, match="no signature from the log's key"):
+    with fails_with(INVALID, "no signature from the log's key"):
         verify_checkpoint(foreign, root, fake.rekor_log_id)
 
 
@@ -94,7 +99,7 @@ def test_inclusion_against_checkpoint(fake: FakeSigstore, root: TrustedRoot) -> 
         root,
         fake.rekor_log_id,
     )
-    with pytest.raises(TransparencyLogError, match="does not lead to the stated root hash"):
+    with fails_with(INVALID, "does not lead to its root hash"):
         verify_inclusion(
             body,
             1,
@@ -112,7 +117,7 @@ def test_inclusion_against_checkpoint(fake: FakeSigstore, root: TrustedRoot) -> 
     )
     assert other_root == bytes.fromhex(proof["rootHash"])
     stale, _ = fake.checkpoint(3)
-    with pytest.raises(TransparencyLogError, match="does not match the signed checkpoint"):
+    with fails_with(INVALID, "does not match the signed checkpoint"):
         verify_inclusion(
             body,
             2,
@@ -141,11 +146,11 @@ def test_set_checks(fake: FakeSigstore, root: TrustedRoot) -> None:
     ]:
         changed = json.loads(json.dumps(document))
         changed["Payload"][field] = value
-        with pytest.raises(TransparencyLogError, match=message):
+        with fails_with(INVALID, message):
             verify_cosign_bundle(json.dumps(changed), root)
-    with pytest.raises(TransparencyLogError, match="no Payload"):
+    with fails_with(INVALID, "no Payload"):
         verify_cosign_bundle("{}", root)
-    with pytest.raises(TransparencyLogError, match="not valid JSON"):
+    with fails_with(INVALID, "not valid JSON"):
         verify_cosign_bundle("{", root)
 
 
@@ -156,31 +161,31 @@ def test_entry_body_checks(fake: FakeSigstore) -> None:
     pem = certificate.public_bytes(serialization.Encoding.PEM)
     record = fake.log(b"payload", b"signature", pem)
     body = base64.b64decode(record.body)
-    assert (
-        check_entry_body(body, signature=b"signature", payload_sha256=record.payload_sha256, verifier_pem=pem)
-        == "hashedrekord"
-    )
+
+    def content(
+        signature: bytes = b"signature", payload: bytes = b"payload", verifier: bytes = pem
+    ) -> SignedContent:
+        return SignedContent(
+            signature=signature,
+            verifier_spki=spki_of_pem(verifier, "verifier"),
+            artifact_sha256=hashlib.sha256(payload).digest(),
+        )
+
+    assert check_entry(body, content()) == "hashedrekord"
     key_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    assert check_entry_body(
-        body, signature=b"signature", payload_sha256=record.payload_sha256, verifier_pem=key_pem
-    )
-    with pytest.raises(TransparencyLogError, match="another payload hash"):
-        check_entry_body(body, signature=b"signature", payload_sha256="00" * 32, verifier_pem=pem)
-    with pytest.raises(TransparencyLogError, match="another signature"):
-        check_entry_body(body, signature=b"other", payload_sha256=record.payload_sha256, verifier_pem=pem)
+    assert check_entry(body, content(verifier=key_pem)) == "hashedrekord"
+    with fails_with(INVALID, "another artifact hash"):
+        check_entry(body, content(payload=b"other payload"))
+    with fails_with(INVALID, "another signature"):
+        check_entry(body, content(signature=b"other"))
     other_cert, _ = fake.issue()
-    with pytest.raises(TransparencyLogError, match="another certificate or key"):
-        check_entry_body(
-            body,
-            signature=b"signature",
-            payload_sha256=record.payload_sha256,
-            verifier_pem=other_cert.public_bytes(serialization.Encoding.PEM),
-        )
-    with pytest.raises(TransparencyLogError, match="unsupported Rekor entry kind"):
-        check_entry_body(
-            body.replace(b"hashedrekord", b"intoto"), signature=b"s", payload_sha256="", verifier_pem=pem
-        )
-    with pytest.raises(TransparencyLogError, match="not a Rekor entry"):
-        check_entry_body(b"{}", signature=b"s", payload_sha256="", verifier_pem=pem)
+    with fails_with(INVALID, "another certificate or key"):
+        check_entry(body, content(verifier=other_cert.public_bytes(serialization.Encoding.PEM)))
+    with fails_with(FailureReason.UNSUPPORTED):
+        check_entry(body.replace(b"hashedrekord", b"intoto"), content())
+    with fails_with(FailureReason.MALFORMED, "not a Rekor entry"):
+        check_entry(b"{}", content())
+    with fails_with(INVALID, "the bundle says dsse 0.0.1"):
+        check_entry(body, content(), declared=("dsse", "0.0.1"))

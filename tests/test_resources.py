@@ -13,8 +13,8 @@ import yaml
 
 from cosign_verify import ConfigError, Executor, MemoryStore, load_config
 from cosign_verify.cli import main
-from cosign_verify.engine import build_verifiers
 from cosign_verify.testing import FakeSigstore, KeyPair, push_image, sign_image
+from cosign_verify.wiring import build_verifiers
 
 from .conftest import EXAMPLES
 

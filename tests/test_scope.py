@@ -6,7 +6,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from cosign_verify import ConfigError, KeyRef, Reference, Scope, ScopeKind, ScopeMatcher, TrustPolicy
+from cosign_verify import ConfigError, KeyRef, Reference, ScopeMatcher, TrustPolicy
+from cosign_verify.scope import Scope, ScopeKind
 
 DIGEST = "sha256:" + "c" * 64
 

@@ -5,17 +5,20 @@ from typing import Any
 
 import pytest
 
-from cosign_verify.signature import (
+from cosign_verify import FailureReason
+from cosign_verify._internal.failure import Failure
+from cosign_verify._internal.simple_signing import (
     ANNOTATION_BUNDLE,
     ANNOTATION_CERTIFICATE,
     ANNOTATION_SIGNATURE,
-    SignatureFormatError,
     SignatureLayer,
     load_signature,
     parse_signature_manifest,
     parse_simple_signing,
 )
 from cosign_verify.testing import make_payload
+
+PARSE_REASONS = {FailureReason.MALFORMED, FailureReason.TOO_LARGE, FailureReason.NOT_A_SIGNATURE}
 
 DIGEST = "sha256:" + "e" * 64
 LAYER = {
@@ -61,9 +64,14 @@ def test_parse_manifest() -> None:
     ],
 )
 def test_bad_manifests(data: bytes, message: str) -> None:
-    with pytest.raises(SignatureFormatError) as info:
+    with pytest.raises(Failure) as info:
         parse_signature_manifest(data)
     assert message in str(info.value)
+    assert info.value.reason is (
+        FailureReason.TOO_LARGE
+        if "layers (at most" in message or "300" in message
+        else FailureReason.MALFORMED
+    )
 
 
 def layer(**annotations: str) -> SignatureLayer:
@@ -97,8 +105,9 @@ def test_load_signature_annotations() -> None:
     ],
 )
 def test_bad_signature_layers(the_layer: SignatureLayer, message: str) -> None:
-    with pytest.raises(SignatureFormatError, match=message):
+    with pytest.raises(Failure, match=message) as info:
         load_signature(the_layer, b"payload")
+    assert info.value.reason in PARSE_REASONS
 
 
 def test_parse_payload() -> None:
@@ -144,6 +153,7 @@ GOOD_CRITICAL = {
     ],
 )
 def test_bad_payloads(data: bytes, message: str) -> None:
-    with pytest.raises(SignatureFormatError) as info:
+    with pytest.raises(Failure) as info:
         parse_simple_signing(data)
     assert message in str(info.value)
+    assert info.value.reason in PARSE_REASONS

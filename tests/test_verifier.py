@@ -8,7 +8,6 @@ import pytest
 
 from cosign_verify import (
     CosignVerifier,
-    Descriptor,
     Executor,
     InlineKeyProvider,
     Keyless,
@@ -21,7 +20,7 @@ from cosign_verify import (
     VerificationResult,
 )
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_MANIFEST
-from cosign_verify.store import cosign_signature_tag
+from cosign_verify.store import Descriptor, cosign_signature_tag
 from cosign_verify.testing import ALGORITHMS, KeyPair, make_payload, push_image, sign_image
 
 from .conftest import unreachable_url

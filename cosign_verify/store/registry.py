@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 import requests
 
-from .._json import StrictJSONError, loads_strict
+from .._internal.failure import Failure
+from .._internal.strict_json import loads_strict
 from ..errors import StoreError
 from ..mediatypes import (
     COSIGN_SIGNATURE_ARTIFACT_TYPE,
@@ -56,6 +57,13 @@ def _digest(value: str, where: str) -> str:
         return check_digest(value)
     except ValueError as exc:
         raise StoreError(f"{where}: {exc}") from None
+
+
+def _json(data: bytes, what: str) -> Any:
+    try:
+        return loads_strict(data, what)
+    except Failure as exc:
+        raise StoreError(exc.message) from None
 
 
 def _descriptors(index: Any, where: str) -> Iterator[Descriptor]:
@@ -292,10 +300,7 @@ class OCIRegistryStore:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
             if page == 0 and content_type and content_type != OCI_IMAGE_INDEX:
                 return None  # something answered, but not the referrers API
-            try:
-                index = loads_strict(response.body)
-            except StrictJSONError as exc:
-                raise StoreError(f"referrers list of {subject} is not valid JSON: {exc}") from None
+            index = _json(response.body, f"referrers list of {subject}")
             found.extend(_descriptors(index, f"referrers list of {subject}"))
             next_link = _LINK_RE.search(response.headers.get("Link", ""))
             if not next_link:
@@ -321,10 +326,7 @@ class OCIRegistryStore:
         claimed = response.headers.get("Docker-Content-Digest")
         if claimed:
             check_content(response.body, _digest(claimed, f"referrers index {tag}"), f"referrers index {tag}")
-        try:
-            index = loads_strict(response.body)
-        except StrictJSONError as exc:
-            raise StoreError(f"referrers index {tag} of {subject} is not valid JSON: {exc}") from None
+        index = _json(response.body, f"referrers index {tag} of {subject}")
         return list(_descriptors(index, f"referrers index {tag} of {subject}"))
 
     def _with_artifact_type(self, subject: Reference, descriptor: Descriptor) -> Descriptor:
@@ -332,8 +334,8 @@ class OCIRegistryStore:
         if descriptor.artifact_type and descriptor.artifact_type != OCI_EMPTY:
             return descriptor
         try:
-            manifest = loads_strict(self.fetch_manifest(subject, descriptor.digest))
-        except (StoreError, StrictJSONError) as exc:
+            manifest = _json(self.fetch_manifest(subject, descriptor.digest), "referrer manifest")
+        except StoreError as exc:
             log.warning(
                 "cannot read referrer %s of %s to learn its type: %s", descriptor.digest, subject, exc
             )

@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from ..keyless.certificate import OID_ISSUER_V1, OID_ISSUER_V2
-from ..keyless.rekor import leaf_hash, node_hash
-from ..keyless.trusted_root import key_id
+from .._internal.certificate import OID_ISSUER_V1, OID_ISSUER_V2
+from .._internal.crypto import key_id
+from .._internal.rekor import leaf_hash, node_hash
 from . import _der
 from .fake_tsa import FakeTimestampAuthority
 from .keys import PrivateKey, sign_bytes

@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .._json import StrictJSONError, loads_strict
+from .._internal.failure import Failure
+from .._internal.strict_json import loads_strict
 from ..errors import CosignVerifyError
 from ..keys.loading import PublicKey
-from ..keys.verify import hash_for
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
@@ -77,12 +77,18 @@ def generate_key_pair(algorithm: str = "ecdsa-p256") -> KeyPair:
     return KeyPair(key, algorithm)
 
 
+# The digest cosign >= 2.6 signs ECDSA keys with: the curve's own.
+_CURVE_HASH: dict[str, type[hashes.HashAlgorithm]] = {
+    "secp256r1": hashes.SHA256,
+    "secp384r1": hashes.SHA384,
+    "secp521r1": hashes.SHA512,
+}
+
+
 def sign_bytes(private_key: PrivateKey, payload: bytes) -> bytes:
     """cosign's signature over ``payload``: ECDSA DER with the curve's hash, RSA PKCS#1 v1.5 SHA-256, Ed25519."""
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        algorithm = hash_for(private_key.public_key())
-        assert algorithm is not None
-        return private_key.sign(payload, ec.ECDSA(algorithm))
+        return private_key.sign(payload, ec.ECDSA(_CURVE_HASH[private_key.curve.name]()))
     if isinstance(private_key, rsa.RSAPrivateKey):
         return private_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
     return private_key.sign(payload)
@@ -135,7 +141,7 @@ def decrypt_private_key(pem: str | bytes, password: bytes) -> PrivateKey:
     else:
         raise PrivateKeyError(f"not a cosign private key (expected a PEM {COSIGN_PRIVATE_KEY_LABEL})")
     try:
-        document = loads_strict(base64.b64decode(body))
+        document = loads_strict(base64.b64decode(body), "cosign private key")
         kdf, cipher = document["kdf"], document["cipher"]
         if kdf["name"] != "scrypt" or cipher["name"] != "nacl/secretbox":
             raise PrivateKeyError(f"unsupported kdf {kdf['name']!r} or cipher {cipher['name']!r}")
@@ -145,7 +151,7 @@ def decrypt_private_key(pem: str | bytes, password: bytes) -> PrivateKey:
         key = _derive(password, base64.b64decode(kdf["salt"]), params["N"], params["r"], params["p"])
         sealed = base64.b64decode(document["ciphertext"])
         nonce = base64.b64decode(cipher["nonce"])
-    except (KeyError, TypeError, ValueError, StrictJSONError) as exc:
+    except (KeyError, TypeError, ValueError, Failure) as exc:
         raise PrivateKeyError(f"corrupt cosign private key: {exc}") from None
     from nacl.exceptions import CryptoError
 

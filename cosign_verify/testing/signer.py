@@ -10,8 +10,9 @@ from typing import Any, Literal, Protocol
 
 from cryptography.hazmat.primitives import serialization
 
+from .._internal.log_entry import pae
+from .._internal.simple_signing import ANNOTATION_SIGNATURE, COSIGN_SIGNATURE_TYPE
 from ..errors import StoreError
-from ..keyless.bundle_verify import pae
 from ..mediatypes import (
     ANNOTATION_BUNDLE_CONTENT,
     ANNOTATION_BUNDLE_PREDICATE_TYPE,
@@ -25,7 +26,6 @@ from ..mediatypes import (
     SIGSTORE_BUNDLE_V03,
 )
 from ..reference import Reference
-from ..signature import ANNOTATION_SIGNATURE, COSIGN_SIGNATURE_TYPE
 from ..store.base import Descriptor, cosign_signature_tag
 from .fake_sigstore import FakeSigstore
 from .keys import KeyPair, PrivateKey, sign_bytes

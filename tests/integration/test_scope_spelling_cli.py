@@ -93,11 +93,11 @@ def check_spellings(
             code, result = verify(config, subject)
             assert code == 1, (subject, result)
             [report] = result["verifierReports"]
-            assert report["extensions"]["trustPolicy"]["name"] == "strict", (subject, report)
+            assert report["extensions"]["trustPolicy"] == "strict", (subject, report)
             assert "signature does not verify with key 'a'" in json.dumps(report), subject
         code, result = verify(config, f"{spelling}/{repo}@{with_a.digest}")
         assert code == 0, (spelling, result)
-        assert result["verifierReports"][0]["extensions"]["trustPolicy"]["name"] == "strict"
+        assert result["verifierReports"][0]["extensions"]["trustPolicy"] == "strict"
 
 
 def test_ipv4_and_port_spellings(

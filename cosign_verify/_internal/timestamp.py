@@ -10,22 +10,23 @@ import base64
 import binascii
 from datetime import datetime, timezone
 
-from .._json import StrictJSONError, loads_strict
-from .trusted_root import TrustedRoot
+from ..trusted_root import TrustedRoot
+from .failure import Failure, FailureReason
+from .strict_json import loads_strict
 
 
-class TimestampError(Exception):
-    """An RFC 3161 timestamp is malformed or not from a trusted authority."""
+def _invalid(message: str) -> Failure:
+    return Failure(FailureReason.TIMESTAMP_INVALID, message)
 
 
 def decode_cosign_timestamp(annotation: str) -> bytes:
     """The DER timestamp response in cosign's ``dev.sigstore.cosign/rfc3161timestamp`` annotation."""
     try:
-        document = loads_strict(annotation)
+        document = loads_strict(annotation, "rfc3161timestamp annotation")
         encoded = document["SignedRFC3161Timestamp"]
         return base64.b64decode(encoded, validate=True)
-    except (StrictJSONError, KeyError, TypeError, ValueError, binascii.Error):
-        raise TimestampError(
+    except (Failure, KeyError, TypeError, ValueError, binascii.Error):
+        raise _invalid(
             "rfc3161timestamp annotation is not cosign's {SignedRFC3161Timestamp: base64} form"
         ) from None
 
@@ -40,7 +41,7 @@ def verify_timestamp(response_der: bytes, message: bytes, trusted_root: TrustedR
     try:
         response = decode_timestamp_response(response_der)
     except (ValueError, TypeError) as exc:
-        raise TimestampError(f"RFC 3161 timestamp cannot be parsed: {exc}") from None
+        raise _invalid(f"RFC 3161 timestamp cannot be parsed: {exc}") from None
     gen_time = response.tst_info.gen_time
     if gen_time.tzinfo is None:
         gen_time = gen_time.replace(tzinfo=timezone.utc)
@@ -62,7 +63,7 @@ def verify_timestamp(response_der: bytes, message: bytes, trusted_root: TrustedR
             reasons.append(f"TSA {authority.subject} was not valid at {gen_time.isoformat()}")
             continue
         return gen_time
-    raise TimestampError(
+    raise _invalid(
         "RFC 3161 timestamp is not from a trusted timestamp authority: "
         + "; ".join(reasons or ["none configured"])
     )

@@ -8,7 +8,6 @@ shared.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -19,10 +18,12 @@ import attrs
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .._b64 import decode
-from .._json import StrictJSONError, loads_strict
-from ..errors import ConfigError
-from ..keys.loading import PublicKey, check_key
+from ._internal.b64 import decode
+from ._internal.crypto import key_id
+from ._internal.failure import Failure
+from ._internal.strict_json import loads_strict
+from .errors import ConfigError
+from .keys.loading import PublicKey, check_key
 
 PUBLIC_GOOD_TUF_DIRECTORY = "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
 
@@ -78,14 +79,11 @@ class CertificateAuthority:
         return self.certificates[0].subject.rfc4514_string()
 
 
-def key_id(key: PublicKey) -> bytes:
-    """SHA-256 of the key's DER SubjectPublicKeyInfo: how Rekor and CT logs name their keys."""
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).digest()
-
-
 def _b64(value: Any, where: str) -> bytes:
-    return decode(value, where, ConfigError)
+    try:
+        return decode(value, where)
+    except Failure as exc:
+        raise ConfigError(exc.message) from None
 
 
 def _validity(entry: Any, where: str) -> Validity:
@@ -160,9 +158,9 @@ class TrustedRoot:
     def from_json(cls, data: bytes | str, *, source: str = "<memory>") -> TrustedRoot:
         """Parse Sigstore's TrustedRoot JSON; :class:`ConfigError` says what is wrong."""
         try:
-            document = loads_strict(data)
-        except StrictJSONError as exc:
-            raise ConfigError(f"trusted root {source} is not valid JSON: {exc}") from None
+            document = loads_strict(data, f"trusted root {source}")
+        except Failure as exc:
+            raise ConfigError(exc.message) from None
         if not isinstance(document, dict):
             raise ConfigError(f"trusted root {source} must be a JSON object")
 

@@ -15,15 +15,20 @@ import attrs
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
-from .trusted_root import TrustedRoot
+from ..trusted_root import TrustedRoot
+from .failure import Failure, FailureReason
 
 OID_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 OID_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 OID_OTHERNAME_USERNAME = ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
 
 
-class CertificateError(Exception):
-    """The signing certificate is unusable; the message says why."""
+def _invalid(message: str) -> Failure:
+    return Failure(FailureReason.CERTIFICATE_INVALID, message)
+
+
+def _mismatch(message: str) -> Failure:
+    return Failure(FailureReason.IDENTITY_MISMATCH, message)
 
 
 def load_certificates(pem: bytes, what: str) -> list[x509.Certificate]:
@@ -31,9 +36,9 @@ def load_certificates(pem: bytes, what: str) -> list[x509.Certificate]:
     try:
         certificates = x509.load_pem_x509_certificates(pem)
     except ValueError as exc:
-        raise CertificateError(f"{what} is not a PEM certificate: {exc}") from None
+        raise Failure(FailureReason.MALFORMED, f"{what} is not a PEM certificate: {exc}") from None
     if not certificates:
-        raise CertificateError(f"{what} holds no certificate")
+        raise Failure(FailureReason.MALFORMED, f"{what} holds no certificate")
     return certificates
 
 
@@ -96,7 +101,7 @@ def verify_chain(
 ) -> list[x509.Certificate]:
     """Chain ``leaf`` to a Fulcio CA of ``trusted_root`` valid at ``at``; returns the chain above the leaf.
 
-    Raises :class:`CertificateError` naming the reason (no CA valid then,
+    Raises :class:`Failure` naming the reason (no CA valid then,
     expired certificate, unknown issuer, missing code-signing usage).
     """
     from cryptography.x509.verification import (
@@ -108,7 +113,7 @@ def verify_chain(
     )
 
     if not (leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc):
-        raise CertificateError(
+        raise _invalid(
             f"certificate was not valid at the signing time {at.isoformat()} "
             f"(valid {leaf.not_valid_before_utc.isoformat()} to {leaf.not_valid_after_utc.isoformat()})"
         )
@@ -119,9 +124,7 @@ def verify_chain(
         for cert in ca.certificates
     ]
     if not anchors:
-        raise CertificateError(
-            f"no Fulcio CA of trusted root {trusted_root.source} was valid at {at.isoformat()}"
-        )
+        raise _invalid(f"no Fulcio CA of trusted root {trusted_root.source} was valid at {at.isoformat()}")
     ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(
         x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, None
     )
@@ -138,15 +141,15 @@ def verify_chain(
     try:
         chain = verifier.verify(leaf, list(intermediates)).chain
     except (VerificationError, ValueError) as exc:  # ValueError: unsupported SAN types and the like
-        raise CertificateError(f"certificate does not chain to a trusted Fulcio CA: {exc}") from None
+        raise _invalid(f"certificate does not chain to a trusted Fulcio CA: {exc}") from None
     try:
         usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
-        raise CertificateError(
+        raise _invalid(
             "certificate has no extended key usage (Fulcio certificates are for code signing)"
         ) from None
     if ExtendedKeyUsageOID.CODE_SIGNING not in usages:
-        raise CertificateError("certificate is not for code signing (no codeSigning extended key usage)")
+        raise _invalid("certificate is not for code signing (no codeSigning extended key usage)")
     return list(chain[1:])
 
 
@@ -191,15 +194,15 @@ class IdentityPolicy:
     issuer: Matcher
 
     def check(self, certificate: x509.Certificate) -> tuple[str, str]:
-        """Return ``(matched SAN, issuer)``; raise :class:`CertificateError` when either does not match."""
+        """Return ``(matched SAN, issuer)``; raise :class:`Failure` when either does not match."""
         issuer = fulcio_issuer(certificate)
         if issuer is None:
-            raise CertificateError("certificate has no Fulcio OIDC issuer extension")
+            raise _mismatch("certificate has no Fulcio OIDC issuer extension")
         if not self.issuer.matches(issuer):
-            raise CertificateError(f"certificate issuer {issuer!r} does not match {self.issuer}")
+            raise _mismatch(f"certificate issuer {issuer!r} does not match {self.issuer}")
         sans = san_values(certificate)
         for value in sans:
             if self.identity.matches(value):
                 return value, issuer
         shown = ", ".join(repr(v) for v in sans) or "none"
-        raise CertificateError(f"certificate identity ({shown}) does not match {self.identity}")
+        raise _mismatch(f"certificate identity ({shown}) does not match {self.identity}")

@@ -8,9 +8,10 @@ from pathlib import Path
 import attrs
 
 from ..errors import ConfigError, UnsupportedKeyError
+from ..keys.loading import PublicKey
+from ..keys.providers import KeyProviders, TrustedKey, read_key_file
 from ..policy import KeyRef, TrustPolicy
-from .loading import PublicKey
-from .providers import KeyProviders, TrustedKey, read_key_file
+from ..report import KeyInformation
 
 FILE_PROVIDER = "file"
 
@@ -23,6 +24,19 @@ class ResolvedKey:
     name: str
     version: str
     key: PublicKey = attrs.field(eq=False, repr=False)
+
+    @property
+    def information(self) -> KeyInformation:
+        """The report's ``keyInformation``."""
+        return KeyInformation(provider=self.provider, name=self.name, version=self.version)
+
+    @property
+    def label(self) -> str:
+        """How messages name the key: ``key 'name' version 'v' of provider 'p'``."""
+        label = f"key {self.name!r}" + (f" version {self.version!r}" if self.version else "")
+        if self.provider not in (FILE_PROVIDER, self.name):
+            label += f" of provider {self.provider!r}"
+        return label
 
 
 def _select(policy: TrustPolicy, ref: KeyRef, keys: Sequence[TrustedKey]) -> list[TrustedKey]:

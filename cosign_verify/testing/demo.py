@@ -1,24 +1,28 @@
 """``cosign-verify demo``: the multi-namespace walkthrough on an embedded default.
 
 An in-process registry gets images in a ``dev`` and a ``test`` namespace,
-each signed with its own key; two trust policies trust the dev key for
-``.../dev*`` and the test key for ``.../test*``. A cross-signed image and
-an unsigned one must fail.
+each signed with its own key and logged in a fake Rekor; two trust policies
+trust the dev key for ``.../dev*`` and the test key for ``.../test*``. A
+cross-signed image and an unsigned one must fail. The demo lives in the
+testing toolkit because it signs; the library itself never does.
 """
 
 from __future__ import annotations
 
-import logging
-
 import attrs
 
-from .engine import ConfigPolicy, Executor
-from .keys import InlineKeyProvider, KeyProviders
-from .mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
-from .policy import KeyRef, TrustPolicy
-from .report import VerificationResult
-from .store.registry import OCIRegistryStore
-from .verifier import CosignVerifier
+from ..engine import ConfigPolicy, Executor
+from ..keys import InlineKeyProvider, KeyProviders
+from ..mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
+from ..policy import KeyRef, TrustPolicy
+from ..report import VerificationResult
+from ..store.registry import OCIRegistryStore
+from ..trusted_root import TrustedRoot
+from ..verifier import CosignVerifier
+from .fake_sigstore import FakeSigstore
+from .keys import generate_key_pair
+from .registry import RegistryServer
+from .signer import push_image, sign_image
 
 
 @attrs.frozen
@@ -33,10 +37,7 @@ class DemoCase:
 
 def run_demo() -> list[DemoCase]:
     """Run the walkthrough against a fresh in-process registry; returns every case with its result."""
-    from .testing import generate_key_pair, push_image, sign_image
-    from .testing.registry import RegistryServer
-
-    logging.getLogger("cosign_verify.verifier").setLevel(logging.ERROR)
+    rekor = FakeSigstore()
     with RegistryServer(referrers_api=True) as server:
         base = f"{server.registry}/demo"
         store = OCIRegistryStore()
@@ -47,9 +48,9 @@ def run_demo() -> list[DemoCase]:
             "cross": push_image(store, f"{base}/dev/cross:v1"),
             "unsigned": push_image(store, f"{base}/test/unsigned:v1"),
         }
-        sign_image(store, images["dev"], dev_key)
-        sign_image(store, images["test"], test_key, layout="referrer")
-        sign_image(store, images["cross"], test_key)
+        sign_image(store, images["dev"], dev_key, rekor=rekor)
+        sign_image(store, images["test"], test_key, layout="referrer", rekor=rekor)
+        sign_image(store, images["cross"], test_key, rekor=rekor)
 
         providers = KeyProviders(
             [
@@ -58,16 +59,13 @@ def run_demo() -> list[DemoCase]:
             ]
         )
         policies = [
-            TrustPolicy(
-                name="dev", scopes=[f"{base}/dev*"], keys=[KeyRef(provider="dev-keys")], tlog_verify=False
-            ),
-            TrustPolicy(
-                name="test", scopes=[f"{base}/test*"], keys=[KeyRef(provider="test-keys")], tlog_verify=False
-            ),
+            TrustPolicy(name="dev", scopes=[f"{base}/dev*"], keys=[KeyRef(provider="dev-keys")]),
+            TrustPolicy(name="test", scopes=[f"{base}/test*"], keys=[KeyRef(provider="test-keys")]),
         ]
+        root = TrustedRoot.from_json(rekor.trusted_root_json(), source="the demo's fake Sigstore")
         executor = Executor(
             store,
-            [CosignVerifier(policies, providers)],
+            [CosignVerifier(policies, providers, trusted_root=root)],
             ConfigPolicy({COSIGN_SIGNATURE_ARTIFACT_TYPE: "any"}),
         )
         stories = {

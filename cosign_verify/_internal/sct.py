@@ -13,12 +13,10 @@ import struct
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from .certificate import CertificateError
-from .trusted_root import TrustedRoot
+from ..trusted_root import TrustedRoot
+from .crypto import spki_der, verify
+from .failure import Failure, FailureReason
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -28,11 +26,7 @@ def _signed_data(
     cert: x509.Certificate,
     issuer: x509.Certificate,
 ) -> bytes:
-    issuer_key_hash = hashlib.sha256(
-        issuer.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    ).digest()
+    issuer_key_hash = hashlib.sha256(spki_der(issuer.public_key())).digest()  # type: ignore[arg-type]
     tbs = cert.tbs_precertificate_bytes
     moment = sct.timestamp if sct.timestamp.tzinfo else sct.timestamp.replace(tzinfo=timezone.utc)
     timestamp_ms = (moment - _EPOCH) // timedelta(milliseconds=1)
@@ -50,29 +44,24 @@ def _signed_data(
 def verify_embedded_sct(cert: x509.Certificate, issuer: x509.Certificate, trusted_root: TrustedRoot) -> str:
     """Verify one embedded SCT with a CT log key of ``trusted_root``; returns the log id (hex).
 
-    Raises :class:`CertificateError` when there is no SCT, no known log, or no valid signature.
+    Raises :class:`Failure` when there is no SCT, no known log, or no valid signature.
     """
     try:
         scts = cert.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps).value
     except x509.ExtensionNotFound:
-        raise CertificateError("certificate has no embedded SCT (ctLogVerify is on)") from None
+        raise Failure(
+            FailureReason.SCT_INVALID, "certificate has no embedded SCT (ctLogVerify is on)"
+        ) from None
     reasons = []
     for sct in scts:
         log = trusted_root.ctlog(sct.log_id)
         if log is None:
             reasons.append(f"SCT from unknown CT log {sct.log_id.hex()[:16]}")
             continue
-        data = _signed_data(sct, cert, issuer)
-        key = log.key
-        try:
-            if isinstance(key, ec.EllipticCurvePublicKey):
-                key.verify(sct.signature, data, ec.ECDSA(hashes.SHA256()))
-            elif isinstance(key, rsa.RSAPublicKey):
-                key.verify(sct.signature, data, padding.PKCS1v15(), hashes.SHA256())
-            elif isinstance(key, ed25519.Ed25519PublicKey):
-                key.verify(sct.signature, data)
-        except InvalidSignature:
+        if verify(log.key, sct.signature, _signed_data(sct, cert, issuer)) is None:
             reasons.append(f"SCT signature from CT log {sct.log_id.hex()[:16]} does not verify")
             continue
         return str(sct.log_id.hex())
-    raise CertificateError("no valid SCT: " + "; ".join(reasons or ["the SCT list is empty"]))
+    raise Failure(
+        FailureReason.SCT_INVALID, "no valid SCT: " + "; ".join(reasons or ["the SCT list is empty"])
+    )

@@ -11,8 +11,9 @@ from typing import Any
 import attrs
 from cryptography import x509
 
-from .._b64 import decode
-from .._json import StrictJSONError, loads_strict
+from .b64 import decode
+from .failure import Failure, FailureReason
+from .strict_json import loads_strict
 
 BUNDLE_MEDIA_TYPES = {
     "application/vnd.dev.sigstore.bundle+json;version=0.1": (0, 1),
@@ -23,33 +24,34 @@ BUNDLE_MEDIA_TYPES = {
 MAX_BUNDLE_SIZE = 8 << 20
 
 
-class BundleError(Exception):
-    """A bundle is malformed, or does not verify; the message says why."""
+def bundle_error(message: str, reason: FailureReason = FailureReason.MALFORMED) -> Failure:
+    """A bundle that is malformed (or, with another ``reason``, does not verify)."""
+    return Failure(reason, message)
 
 
 def _b64(value: Any, what: str, *, empty_ok: bool = False) -> bytes:
     if value is None and empty_ok:
         return b""
-    return decode(value, what, BundleError)
+    return decode(value, what)
 
 
 def _int(value: Any, what: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool):
-        raise BundleError(f"{what} is not an integer")
+        raise bundle_error(f"{what} is not an integer")
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise BundleError(f"{what} is not an integer") from None
+        raise bundle_error(f"{what} is not an integer") from None
     if number < 0:
-        raise BundleError(f"{what} is negative")
+        raise bundle_error(f"{what} is negative")
     return number
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise BundleError(f"{what} must be an object")
+        raise bundle_error(f"{what} must be an object")
     return value
 
 
@@ -110,17 +112,14 @@ class SigstoreBundle:
 
     @classmethod
     def from_json(cls, data: bytes | str) -> SigstoreBundle:
-        """Parse a bundle; :class:`BundleError` says what is malformed."""
+        """Parse a bundle; :class:`Failure` says what is malformed."""
         if len(data) > MAX_BUNDLE_SIZE:
-            raise BundleError(f"bundle is larger than {MAX_BUNDLE_SIZE} bytes")
-        try:
-            document = _object(loads_strict(data), "bundle")
-        except StrictJSONError as exc:
-            raise BundleError(f"bundle is not valid JSON: {exc}") from None
+            raise bundle_error(f"bundle is larger than {MAX_BUNDLE_SIZE} bytes", FailureReason.TOO_LARGE)
+        document = _object(loads_strict(data, "bundle"), "bundle")
         media_type = document.get("mediaType")
         version = BUNDLE_MEDIA_TYPES.get(media_type) if isinstance(media_type, str) else None
         if version is None:
-            raise BundleError(f"unsupported bundle media type {media_type!r}")
+            raise bundle_error(f"unsupported bundle media type {media_type!r}")
         material = _object(document.get("verificationMaterial"), "verificationMaterial")
         certificate, intermediates, hint = _verification_material(material, version)
         entries = tuple(
@@ -138,7 +137,7 @@ class SigstoreBundle:
         )
         has_message, has_dsse = "messageSignature" in document, "dsseEnvelope" in document
         if has_message == has_dsse:
-            raise BundleError("bundle must hold exactly one of messageSignature and dsseEnvelope")
+            raise bundle_error("bundle must hold exactly one of messageSignature and dsseEnvelope")
         content: MessageSignature | DsseEnvelope
         if has_message:
             message = _object(document["messageSignature"], "messageSignature")
@@ -153,7 +152,7 @@ class SigstoreBundle:
             envelope = _object(document["dsseEnvelope"], "dsseEnvelope")
             signatures = envelope.get("signatures")
             if not isinstance(signatures, list) or len(signatures) != 1:
-                raise BundleError("dsseEnvelope must carry exactly one signature")
+                raise bundle_error("dsseEnvelope must carry exactly one signature")
             content = DsseEnvelope(
                 payload=_b64(envelope.get("payload"), "dsseEnvelope.payload", empty_ok=True),
                 payload_type=str(envelope.get("payloadType") or ""),
@@ -177,7 +176,7 @@ def _certificate(raw: Any, what: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(data)
     except ValueError as exc:
-        raise BundleError(f"{what} is not a DER certificate: {exc}") from None
+        raise bundle_error(f"{what} is not a DER certificate: {exc}") from None
 
 
 def _verification_material(
@@ -185,7 +184,7 @@ def _verification_material(
 ) -> tuple[x509.Certificate | None, tuple[x509.Certificate, ...], str | None]:
     kinds = [k for k in ("x509CertificateChain", "certificate", "publicKey") if k in material]
     if len(kinds) != 1:
-        raise BundleError(
+        raise bundle_error(
             "verificationMaterial must hold exactly one of certificate, x509CertificateChain and publicKey"
         )
     if "publicKey" in material:
@@ -194,14 +193,14 @@ def _verification_material(
     if "certificate" in material:
         return _certificate(material["certificate"], "certificate"), (), None
     if version >= (0, 3):
-        raise BundleError("a v0.3 bundle carries a single certificate, not x509CertificateChain")
+        raise bundle_error("a v0.3 bundle carries a single certificate, not x509CertificateChain")
     chain = _object(material["x509CertificateChain"], "x509CertificateChain").get("certificates")
     if not isinstance(chain, list) or not chain:
-        raise BundleError("x509CertificateChain is empty")
+        raise bundle_error("x509CertificateChain is empty")
     certificates = [_certificate(c, f"x509CertificateChain.certificates[{i}]") for i, c in enumerate(chain)]
     for certificate in certificates[1:]:
         if certificate.issuer == certificate.subject:
-            raise BundleError(
+            raise bundle_error(
                 "x509CertificateChain contains a root certificate; roots come from the trusted root only"
             )
     return certificates[0], tuple(certificates[1:]), None
@@ -220,7 +219,7 @@ def _tlog_entry(entry: dict[str, Any], where: str) -> TlogEntry:
         )
         hashes = proof.get("hashes") or []
         if not isinstance(hashes, list):
-            raise BundleError(f"{where}.inclusionProof.hashes must be a list")
+            raise bundle_error(f"{where}.inclusionProof.hashes must be a list")
         inclusion = InclusionProof(
             log_index=_int(proof.get("logIndex"), f"{where}.inclusionProof.logIndex"),
             root_hash=_b64(proof.get("rootHash"), f"{where}.inclusionProof.rootHash"),

@@ -15,10 +15,11 @@ from typing import Any
 
 import attrs
 
-from ._json import StrictJSONError, loads_strict
-from .errors import InvalidReferenceError
-from .mediatypes import COSIGN_SIMPLESIGNING_LAYER, DOCKER_MANIFEST_V2, OCI_IMAGE_MANIFEST
-from .reference import check_digest
+from ..errors import InvalidReferenceError
+from ..mediatypes import COSIGN_SIMPLESIGNING_LAYER, DOCKER_MANIFEST_V2, OCI_IMAGE_MANIFEST
+from ..reference import check_digest
+from .failure import Failure, FailureReason
+from .strict_json import loads_strict
 
 ANNOTATION_SIGNATURE = "dev.cosignproject.cosign/signature"
 ANNOTATION_CERTIFICATE = "dev.sigstore.cosign/certificate"
@@ -31,8 +32,9 @@ MAX_SIGNATURE_LAYERS = 256
 MAX_PAYLOAD_SIZE = 1 << 20
 
 
-class SignatureFormatError(Exception):
-    """A signature manifest, layer or payload is malformed (the message says how)."""
+def malformed(message: str) -> Failure:
+    """A signature manifest, layer or payload that is malformed (the message says how)."""
+    return Failure(FailureReason.MALFORMED, message)
 
 
 @attrs.frozen(kw_only=True)
@@ -71,34 +73,32 @@ class SimpleSigningPayload:
 
 def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise SignatureFormatError(f"{where} must be a JSON object")
+        raise malformed(f"{where} must be a JSON object")
     return value
 
 
 def _string(obj: dict[str, Any], key: str, where: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str):
-        raise SignatureFormatError(f"{where}.{key} must be a string")
+        raise malformed(f"{where}.{key} must be a string")
     return value
 
 
 def parse_signature_manifest(data: bytes) -> list[SignatureLayer]:
     """The layers of a cosign signature manifest, in manifest order."""
-    try:
-        manifest = _object(loads_strict(data), "manifest")
-    except StrictJSONError as exc:
-        raise SignatureFormatError(f"signature manifest is not valid JSON: {exc}") from None
+    manifest = _object(loads_strict(data, "signature manifest"), "manifest")
     if manifest.get("schemaVersion") != 2:
-        raise SignatureFormatError("signature manifest must have schemaVersion 2")
+        raise malformed("signature manifest must have schemaVersion 2")
     media_type = manifest.get("mediaType", OCI_IMAGE_MANIFEST)
     if media_type not in (OCI_IMAGE_MANIFEST, DOCKER_MANIFEST_V2):
-        raise SignatureFormatError(f"signature manifest has unexpected media type {media_type!r}")
+        raise malformed(f"signature manifest has unexpected media type {media_type!r}")
     layers = manifest.get("layers")
     if not isinstance(layers, list) or not layers:
-        raise SignatureFormatError("signature manifest has no layers")
+        raise malformed("signature manifest has no layers")
     if len(layers) > MAX_SIGNATURE_LAYERS:
-        raise SignatureFormatError(
-            f"signature manifest has {len(layers)} layers (at most {MAX_SIGNATURE_LAYERS})"
+        raise Failure(
+            FailureReason.TOO_LARGE,
+            f"signature manifest has {len(layers)} layers (at most {MAX_SIGNATURE_LAYERS})",
         )
     out = []
     for index, raw in enumerate(layers):
@@ -108,15 +108,15 @@ def parse_signature_manifest(data: bytes) -> list[SignatureLayer]:
         try:
             check_digest(digest)
         except InvalidReferenceError as exc:
-            raise SignatureFormatError(f"{where}.digest: {exc.reason}") from None
+            raise malformed(f"{where}.digest: {exc.reason}") from None
         size = layer.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise SignatureFormatError(f"{where}.size must be a non-negative integer")
+            raise malformed(f"{where}.size must be a non-negative integer")
         annotations = layer.get("annotations") or {}
         if not isinstance(annotations, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in annotations.items()
         ):
-            raise SignatureFormatError(f"{where}.annotations must map strings to strings")
+            raise malformed(f"{where}.annotations must map strings to strings")
         out.append(
             SignatureLayer(
                 digest=digest,
@@ -135,18 +135,19 @@ def _pem(value: str | None) -> bytes | None:
 def load_signature(layer: SignatureLayer, payload: bytes) -> CosignSignature:
     """Combine a layer and its (digest-checked) payload into a :class:`CosignSignature`."""
     if layer.media_type != COSIGN_SIMPLESIGNING_LAYER:
-        raise SignatureFormatError(
-            f"layer media type is {layer.media_type!r}, not a cosign simple-signing payload"
+        raise Failure(
+            FailureReason.NOT_A_SIGNATURE,
+            f"layer media type is {layer.media_type!r}, not a cosign simple-signing payload",
         )
     encoded = layer.annotations.get(ANNOTATION_SIGNATURE)
     if not encoded:
-        raise SignatureFormatError(f"layer has no {ANNOTATION_SIGNATURE} annotation")
+        raise malformed(f"layer has no {ANNOTATION_SIGNATURE} annotation")
     try:
         signature = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise SignatureFormatError(f"{ANNOTATION_SIGNATURE} annotation is not valid base64") from None
+        raise malformed(f"{ANNOTATION_SIGNATURE} annotation is not valid base64") from None
     if not signature:
-        raise SignatureFormatError(f"{ANNOTATION_SIGNATURE} annotation is empty")
+        raise malformed(f"{ANNOTATION_SIGNATURE} annotation is empty")
     return CosignSignature(
         layer_digest=layer.digest,
         payload=payload,
@@ -162,23 +163,22 @@ def load_signature(layer: SignatureLayer, payload: bytes) -> CosignSignature:
 def parse_simple_signing(payload: bytes) -> SimpleSigningPayload:
     """Parse a simple-signing payload strictly: cosign's fields, right types, nothing unknown in ``critical``."""
     if len(payload) > MAX_PAYLOAD_SIZE:
-        raise SignatureFormatError(f"payload is {len(payload)} bytes (at most {MAX_PAYLOAD_SIZE})")
-    try:
-        document = _object(loads_strict(payload), "payload")
-    except StrictJSONError as exc:
-        raise SignatureFormatError(f"payload is not valid JSON: {exc}") from None
+        raise Failure(
+            FailureReason.TOO_LARGE, f"payload is {len(payload)} bytes (at most {MAX_PAYLOAD_SIZE})"
+        )
+    document = _object(loads_strict(payload, "payload"), "payload")
     unknown = sorted(set(document) - {"critical", "optional"})
     if unknown:
-        raise SignatureFormatError(f"payload has unknown top-level field(s) {unknown}")
+        raise malformed(f"payload has unknown top-level field(s) {unknown}")
     critical = _object(document.get("critical"), "payload.critical")
     unknown = sorted(set(critical) - {"identity", "image", "type"})
     if unknown:
-        raise SignatureFormatError(f"payload.critical has unknown field(s) {unknown}")
+        raise malformed(f"payload.critical has unknown field(s) {unknown}")
     identity = _object(critical.get("identity"), "payload.critical.identity")
     image = _object(critical.get("image"), "payload.critical.image")
     optional = document.get("optional")
     if optional is not None and not isinstance(optional, dict):
-        raise SignatureFormatError("payload.optional must be an object or null")
+        raise malformed("payload.optional must be an object or null")
     return SimpleSigningPayload(
         docker_reference=_string(identity, "docker-reference", "payload.critical.identity"),
         docker_manifest_digest=_string(image, "docker-manifest-digest", "payload.critical.image"),

@@ -1,0 +1,96 @@
+"""Cosign's simple-signing layers (the ``.sig`` tag and cosign's OCI 1.1 referrers) as a signature format."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from ..keys.loading import describe_key
+from ..reference import Reference
+from .context import VerificationContext
+from .crypto import public_key_pem, verify
+from .failure import Failure, FailureReason, failing_as
+from .keyless import transparency_proof, transparency_summary, verify_keyless
+from .outcomes import Evidence
+from .policy_keys import ResolvedKey
+from .simple_signing import (
+    COSIGN_SIGNATURE_TYPE,
+    MAX_PAYLOAD_SIZE,
+    CosignSignature,
+    SignatureLayer,
+    SimpleSigningPayload,
+    load_signature,
+    parse_simple_signing,
+)
+
+
+def check_claims(claims: SimpleSigningPayload, subject: Reference) -> str:
+    """The payload must be a cosign image signature for exactly this subject digest; returns a report line."""
+    if claims.type != COSIGN_SIGNATURE_TYPE:
+        raise Failure(
+            FailureReason.NOT_A_SIGNATURE, f"payload type is {claims.type!r}, not {COSIGN_SIGNATURE_TYPE!r}"
+        )
+    if claims.docker_manifest_digest != subject.digest:
+        raise Failure(
+            FailureReason.SUBJECT_MISMATCH,
+            f"signature is for digest {claims.docker_manifest_digest}, not the subject's {subject.digest} "
+            "(a signature copied from another image?)",
+        )
+    return f"payload binds subject digest {subject.digest}"
+
+
+def _tlog_remediation(policy_name: str) -> str:
+    return (
+        f"sign with a transparency log (cosign's default), or set 'tLogVerify: false' in trust policy "
+        f"{policy_name!r} to accept key-based signatures without one"
+    )
+
+
+@attrs.frozen
+class CosignLayerSignature:
+    """One simple-signing layer: the signature over the payload, and the payload's claims."""
+
+    signature: CosignSignature
+    claims: SimpleSigningPayload
+
+    @property
+    def encoded(self) -> str:
+        return self.signature.signature_b64
+
+    def check_key(self, ctx: VerificationContext, key: ResolvedKey) -> Evidence:
+        if verify(key.key, self.signature.signature, self.signature.payload) is None:
+            raise Failure(FailureReason.SIGNATURE_INVALID, f"signature does not verify with {key.label}")
+        summary = [f"signature verified with {key.label} ({describe_key(key.key)})"]
+        summary.append(check_claims(self.claims, ctx.subject))
+        if not ctx.policy.tlog_verify:
+            summary.append(
+                f"transparency log not checked: tLogVerify is false in trust policy {ctx.policy.name!r}"
+            )
+            return Evidence(summary=tuple(summary))
+        with failing_as("transparency log: ", _tlog_remediation(ctx.policy.name)):
+            proof = transparency_proof(self.signature, public_key_pem(key.key), ctx.trusted_root, ctx.log)
+        summary.append(transparency_summary(proof))
+        return Evidence(summary=tuple(summary), bundle_verified=proof.from_bundle)
+
+    def check_keyless(self, ctx: VerificationContext) -> Evidence:
+        with failing_as("keyless: "):
+            outcome = verify_keyless(self.signature, ctx.keyless())
+        summary = (*outcome.summary, check_claims(self.claims, ctx.subject))
+        return Evidence(summary=summary, bundle_verified=outcome.bundle_verified)
+
+
+class CosignFormat:
+    """Every layer is one signature: a simple-signing payload blob, the signature in its annotations."""
+
+    def signature_layers(self, layers: Sequence[SignatureLayer]) -> Sequence[SignatureLayer]:
+        return layers
+
+    def load(
+        self, ctx: VerificationContext, layer: SignatureLayer, layers: Sequence[SignatureLayer]
+    ) -> CosignLayerSignature:
+        payload = ctx.fetch_blob(layer.digest, layer.size, MAX_PAYLOAD_SIZE, "signature payload")
+        return CosignLayerSignature(load_signature(layer, payload), parse_simple_signing(payload))
+
+
+COSIGN_FORMAT = CosignFormat()

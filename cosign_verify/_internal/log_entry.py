@@ -1,0 +1,162 @@
+"""What a transparency-log entry must say: this very signature, artifact (or DSSE envelope) and verifier.
+
+One check for every entry kind we read, used by legacy cosign signatures
+(``hashedrekord`` / ``rekord`` 0.0.1) and by Sigstore bundles (also
+``hashedrekord`` 0.0.2, ``dsse`` 0.0.1 and ``intoto`` 0.0.2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from .b64 import decode
+from .crypto import spki_of_der_certificate, spki_of_pem
+from .failure import Failure, FailureReason
+from .strict_json import loads_strict
+
+IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE's pre-authentication encoding."""
+    kind = payload_type.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
+
+
+@attrs.frozen(kw_only=True)
+class SignedContent:
+    """What the entry must describe: the signature, its verifier, and what was signed.
+
+    ``artifact_sha256`` for a message signature (the signed bytes' digest);
+    ``envelope`` (payload type, payload) for a DSSE envelope.
+    """
+
+    signature: bytes = attrs.field(repr=False)
+    verifier_spki: bytes = attrs.field(repr=False)
+    artifact_sha256: bytes | None = None
+    envelope: tuple[str, bytes] | None = attrs.field(default=None, repr=False)
+
+
+def _mismatch(what: str) -> Failure:
+    return Failure(FailureReason.TLOG_INVALID, f"log entry records another {what}")
+
+
+def _b64(value: Any, what: str) -> bytes:
+    return decode(value, f"log entry {what}", FailureReason.TLOG_INVALID)
+
+
+def _same(value: bytes, expected: bytes | None, what: str) -> None:
+    if expected is None or value != expected:
+        raise _mismatch(what)
+
+
+def _hashedrekord_v1(spec: Any, content: SignedContent) -> None:
+    if content.envelope is not None:
+        raise Failure(
+            FailureReason.TLOG_INVALID, "a hashedrekord 0.0.1 entry must go with a message signature"
+        )
+    logged = spec["data"]["hash"]
+    expected = content.artifact_sha256.hex() if content.artifact_sha256 is not None else None
+    if not isinstance(logged, dict) or logged.get("algorithm") != "sha256" or logged.get("value") != expected:
+        raise _mismatch("artifact hash")
+    _same(_b64(spec["signature"]["content"], "signature"), content.signature, "signature")
+    logged_key = _b64(spec["signature"]["publicKey"]["content"], "public key")
+    _same(spki_of_pem(logged_key, "log entry's verifier"), content.verifier_spki, "certificate or key")
+
+
+def _hashedrekord_v2(spec: Any, content: SignedContent) -> None:
+    rekord = spec["hashedRekordV002"]
+    expected = (
+        hashlib.sha256(pae(*content.envelope)).digest() if content.envelope else content.artifact_sha256
+    )
+    if rekord["data"]["algorithm"] != "SHA2_256":
+        raise _mismatch("artifact (or envelope) digest")
+    _same(_b64(rekord["data"]["digest"], "digest"), expected, "artifact (or envelope) digest")
+    _same(_b64(rekord["signature"]["content"], "signature"), content.signature, "signature")
+    verifier = rekord["signature"]["verifier"]
+    if "x509Certificate" in verifier:
+        der = _b64(verifier["x509Certificate"]["rawBytes"], "certificate")
+        logged = spki_of_der_certificate(der, "log entry's verifier")
+    else:
+        logged = _b64(verifier["publicKey"]["rawBytes"], "public key")
+    _same(logged, content.verifier_spki, "certificate or key")
+
+
+def _envelope(content: SignedContent, kind: str) -> tuple[str, bytes]:
+    if content.envelope is None:
+        raise Failure(FailureReason.TLOG_INVALID, f"a {kind} entry must go with a DSSE envelope")
+    return content.envelope
+
+
+def _one(signatures: Any) -> Any:
+    if len(signatures) != 1:
+        raise _mismatch("set of signatures")
+    return signatures[0]
+
+
+def _dsse_v1(spec: Any, content: SignedContent) -> None:
+    _, payload = _envelope(content, "dsse")
+    logged = spec["payloadHash"]
+    if logged["algorithm"] != "sha256" or logged["value"] != hashlib.sha256(payload).hexdigest():
+        raise _mismatch("DSSE payload")
+    signature = _one(spec["signatures"])
+    _same(_b64(signature["signature"], "signature"), content.signature, "signature")
+    verifier = spki_of_pem(_b64(signature["verifier"], "verifier"), "log entry's verifier")
+    _same(verifier, content.verifier_spki, "certificate or key")
+
+
+def _intoto_v2(spec: Any, content: SignedContent) -> None:
+    payload_type, payload = _envelope(content, "intoto")
+    envelope = spec["content"]["envelope"]
+    if spec["content"]["payloadHash"]["value"] != hashlib.sha256(payload).hexdigest():
+        raise _mismatch("DSSE payload")
+    _same(_b64(_b64(envelope["payload"], "payload").decode(), "payload"), payload, "DSSE payload")
+    if envelope["payloadType"] != payload_type:
+        raise _mismatch("DSSE payload type")
+    signature = _one(envelope["signatures"])
+    _same(_b64(_b64(signature["sig"], "signature").decode(), "signature"), content.signature, "signature")
+    verifier = spki_of_pem(_b64(signature["publicKey"], "public key"), "log entry's verifier")
+    _same(verifier, content.verifier_spki, "certificate or key")
+
+
+_KINDS: dict[tuple[str, str], Callable[[Any, SignedContent], None]] = {
+    ("hashedrekord", "0.0.1"): _hashedrekord_v1,
+    ("rekord", "0.0.1"): _hashedrekord_v1,
+    ("hashedrekord", "0.0.2"): _hashedrekord_v2,
+    ("dsse", "0.0.1"): _dsse_v1,
+    ("intoto", "0.0.2"): _intoto_v2,
+}
+
+
+def check_entry(body: bytes, content: SignedContent, *, declared: tuple[str, str] | None = None) -> str:
+    """Raise :class:`Failure` unless the entry ``body`` describes ``content``; returns the entry's kind.
+
+    ``declared``: the kind and version the bundle states, which the body must agree with.
+    """
+    try:
+        document = loads_strict(body, "log entry body")
+        kind, version, spec = document["kind"], document["apiVersion"], document["spec"]
+    except (Failure, KeyError, TypeError) as exc:
+        detail = (
+            exc.message if isinstance(exc, Failure) else repr(exc) if isinstance(exc, KeyError) else str(exc)
+        )
+        raise Failure(FailureReason.MALFORMED, f"log entry body is not a Rekor entry: {detail}") from None
+    if declared is not None and (kind, version) != declared:
+        raise Failure(
+            FailureReason.TLOG_INVALID,
+            f"log entry body is {kind} {version}, but the bundle says {declared[0]} {declared[1]}",
+        )
+    check = _KINDS.get((kind, version))
+    if check is None:
+        raise Failure(FailureReason.UNSUPPORTED, f"unsupported log entry kind {kind} {version}")
+    try:
+        check(spec, content)
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise Failure(
+            FailureReason.MALFORMED, f"log entry body is malformed: {type(exc).__name__}: {exc}"
+        ) from None
+    return str(kind)

@@ -1,0 +1,208 @@
+"""Bounded HTTP: one pooled session; timeouts, a deadline, retries, redirects and size limits on every request.
+
+Used for registries (under ``transport.py``'s authentication), their token
+endpoints, and Rekor. 429, 5xx and connection errors are retried with
+exponential backoff (``Retry-After`` honoured) within the deadline. Bodies
+are streamed and abandoned as soon as they pass their size limit.
+Credentials never follow a redirect to another host, nor from HTTPS to HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import attrs
+import requests
+
+from .._version import __version__
+from ..errors import StoreError
+from .options import MiB, RegistryOptions
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@attrs.frozen
+class Response:
+    """A fully read response."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class HttpClient:
+    """Retried, size-limited HTTP within a deadline, over one pooled ``requests`` session."""
+
+    def __init__(
+        self,
+        options: RegistryOptions | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.options = options if options is not None else RegistryOptions()
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = f"cosign-verify/{__version__}"
+        self._sleep = sleep
+        self.requests_sent = 0
+
+    def deadline(self) -> float:
+        """A deadline (``time.monotonic()``) for one operation starting now."""
+        return time.monotonic() + self.options.deadline
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        deadline: float,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        data: bytes | Mapping[str, str] | None = None,
+        json: Any = None,
+        limit: int = 4 * MiB,
+        what: str = "response",
+    ) -> Response:
+        """Send one request (redirects and retries included) and read its body up to ``limit`` bytes.
+
+        Any status is returned; only transport failures, the deadline and
+        the size limit raise :class:`StoreError`.
+        """
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StoreError(f"{method} {url}: no answer within the {self.options.deadline:g}s deadline")
+            try:
+                response = self._send(method, url, dict(headers or {}), params, data, json, remaining)
+                status = response.status_code
+                if status in RETRY_STATUSES and attempt < self.options.max_retries:
+                    delay = retry_after(response.headers.get("Retry-After"))
+                    response.close()
+                    attempt = self._back_off(attempt, delay, deadline, f"{method} {url}: HTTP {status}")
+                    continue
+                body = self._read(response, method, url, limit, deadline, what)
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
+                if attempt < self.options.max_retries:
+                    attempt = self._back_off(attempt, None, deadline, f"{method} {url}: {exc}")
+                    continue
+                if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+                    raise StoreError(f"{method} {url}: response body truncated ({exc})") from None
+                raise StoreError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+            except requests.RequestException as exc:
+                raise StoreError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+            return Response(status=status, headers=response.headers, body=body, url=response.url)
+
+    def _back_off(self, attempt: int, delay: float | None, deadline: float, reason: str) -> int:
+        wait = min(
+            delay if delay is not None else self.options.backoff * (2**attempt), self.options.max_backoff
+        )
+        if time.monotonic() + wait >= deadline:
+            raise StoreError(
+                f"{reason}; giving up: a retry would pass the {self.options.deadline:g}s deadline"
+            )
+        log.info("%s; retrying in %.2fs", reason, wait)
+        self._sleep(wait)
+        return attempt + 1
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        params: Mapping[str, str] | None,
+        data: bytes | Mapping[str, str] | None,
+        json: Any,
+        remaining: float,
+    ) -> requests.Response:
+        origin = urlsplit(url)
+        for _ in range(self.options.max_redirects + 1):
+            self.requests_sent += 1
+            response = self.session.request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                data=data,
+                json=json,
+                allow_redirects=False,
+                stream=True,
+                timeout=(
+                    min(self.options.connect_timeout, remaining),
+                    min(self.options.read_timeout, remaining),
+                ),
+                verify=self.options.ca_bundle or True,
+            )
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return response
+            response.close()
+            target = urlsplit(urljoin(url, location))
+            if target.scheme not in ("http", "https"):
+                raise StoreError(f"{method} {url}: redirect to unsupported URL {location!r}")
+            if origin.scheme == "https" and target.scheme == "http":
+                raise StoreError(
+                    f"{method} {url}: refusing redirect from HTTPS to plain HTTP ({target.netloc})"
+                )
+            if target.netloc != origin.netloc:
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            if response.status_code == 303:
+                method, data, json = "GET", None, None
+            url, params = target.geturl(), None
+        raise StoreError(f"{method} {url}: more than {self.options.max_redirects} redirects")
+
+    def _read(
+        self, response: requests.Response, method: str, url: str, limit: int, deadline: float, what: str
+    ) -> bytes:
+        if method == "HEAD":
+            response.close()
+            return b""
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            response.close()
+            raise StoreError(f"{what} from {url} is {declared} bytes, over the {limit}-byte limit")
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                total += len(chunk)
+                if total > limit:
+                    raise StoreError(f"{what} from {url} is over the {limit}-byte limit")
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"{what} from {url}: not read within the {self.options.deadline:g}s deadline"
+                    )
+                chunks.append(chunk)
+        finally:
+            response.close()
+        if declared is not None and declared.isdigit() and total != int(declared):
+            raise requests.exceptions.ChunkedEncodingError(
+                f"{what} truncated: {total} of {declared} bytes received"
+            )
+        return b"".join(chunks)

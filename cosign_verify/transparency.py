@@ -1,0 +1,115 @@
+"""The transparency-log seam: :class:`TransparencyLog`, and :class:`RekorLog` over Rekor's v1 API.
+
+A verifier needs two things of a log: the entry a signature's cosign bundle
+carries, proven offline (its SET and body), and, for a signature without
+one, the entry looked up online and proven (SET, body, inclusion proof,
+checkpoint). Every implementation proves entries with the same code; only
+where entries come from differs. ``cosign_verify.testing`` has an in-memory
+log over a fake Sigstore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ._internal.failure import Failure, FailureReason
+from ._internal.log_entry import SignedContent
+from ._internal.rekor import LogEntry
+from ._internal.tlog import MAX_CANDIDATES, entry_from_cosign_bundle, first_verified
+from .errors import StoreError
+from .store.options import RegistryOptions, is_loopback
+from .trusted_root import TrustedRoot
+
+if TYPE_CHECKING:
+    from .store.http import HttpClient
+
+__all__ = ["LogEntry", "RekorLog", "SignedContent", "TransparencyLog"]
+
+MAX_RESPONSE = 1 << 20
+REKOR_OPTIONS = RegistryOptions(deadline=10.0, max_retries=2, read_timeout=10.0)
+
+
+@runtime_checkable
+class TransparencyLog(Protocol):
+    """Where a signature's transparency-log entry comes from; both methods return a verified entry or raise."""
+
+    def entry_from_bundle(self, bundle: str, content: SignedContent, trusted_root: TrustedRoot) -> LogEntry:
+        """Verify the entry in cosign's Rekor bundle annotation offline."""
+        ...
+
+    def lookup(self, payload: bytes, content: SignedContent, trusted_root: TrustedRoot) -> LogEntry:
+        """Find this signature's entry (``payload`` is what was signed) and verify it."""
+        ...
+
+
+class RekorLog:
+    """A Rekor v1 log at ``url``, read over a bounded :class:`~cosign_verify.store.http.HttpClient`.
+
+    Plain HTTP is refused except on loopback. ``http`` defaults to a client
+    with a 10 s deadline and two retries.
+    """
+
+    def __init__(self, url: str, http: HttpClient | None = None) -> None:
+        self.url = url.rstrip("/")
+        self._http = http
+
+    @property
+    def http(self) -> HttpClient:
+        """The HTTP client (created on first use, so that importing costs no ``requests``)."""
+        if self._http is None:
+            from .store.http import HttpClient
+
+            self._http = HttpClient(REKOR_OPTIONS)
+        return self._http
+
+    def entry_from_bundle(self, bundle: str, content: SignedContent, trusted_root: TrustedRoot) -> LogEntry:
+        """Verify the entry in cosign's Rekor bundle annotation offline (SET and body)."""
+        return entry_from_cosign_bundle(bundle, content, trusted_root)
+
+    def lookup(self, payload: bytes, content: SignedContent, trusted_root: TrustedRoot) -> LogEntry:
+        """Search the log for ``payload``'s SHA-256 and verify the candidates until one describes ``content``."""
+        if self.url.startswith("http://") and not is_loopback(self.url[7:].split("/")[0]):
+            raise Failure(
+                FailureReason.TLOG_UNAVAILABLE, f"refusing to query Rekor over plain HTTP ({self.url})"
+            )
+        digest = hashlib.sha256(payload).hexdigest()
+        deadline = self.http.deadline()
+        uuids = self._json("POST", "/api/v1/index/retrieve", deadline, {"hash": f"sha256:{digest}"})
+        if not isinstance(uuids, list) or not uuids:
+            raise Failure(
+                FailureReason.TLOG_UNAVAILABLE,
+                f"Rekor at {self.url} has no entry for this payload (sha256:{digest[:16]}...)",
+            )
+        records = (
+            (uuid, self._record(uuid, deadline))
+            for uuid in uuids[:MAX_CANDIDATES]
+            if isinstance(uuid, str) and uuid.isalnum()
+        )
+        return first_verified(records, content, trusted_root, "Rekor")
+
+    def _record(self, uuid: str, deadline: float) -> Any:
+        answer = self._json("GET", f"/api/v1/log/entries/{uuid}", deadline)
+        if not isinstance(answer, dict) or len(answer) != 1:
+            return None  # refused by first_verified as malformed
+        return next(iter(answer.values()))
+
+    def _json(self, method: str, path: str, deadline: float, body: Any = None) -> Any:
+        url = f"{self.url}{path}"
+        try:
+            response = self.http.request(
+                method, url, deadline=deadline, json=body, limit=MAX_RESPONSE, what="Rekor answer"
+            )
+        except StoreError as exc:
+            raise Failure(
+                FailureReason.TLOG_UNAVAILABLE, f"Rekor at {url} is unreachable: {exc.message}"
+            ) from None
+        if response.status != 200:
+            raise Failure(
+                FailureReason.TLOG_UNAVAILABLE, f"Rekor {method} {url} answered HTTP {response.status}"
+            )
+        try:
+            return json.loads(response.body)
+        except ValueError:
+            raise Failure(FailureReason.TLOG_UNAVAILABLE, f"Rekor answer from {url} is not JSON") from None
