@@ -37,7 +37,7 @@ from cosign_verify import (
 )
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
 from cosign_verify.store import OCIRegistryStore
-from cosign_verify.testing import generate_key_pair, push_image, sign_image
+from cosign_verify.testing import SignOptions, generate_key_pair, push_image, sign_image
 from cosign_verify.testing.docker_registry import DockerRegistryProcess, find_docker_registry
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -53,7 +53,7 @@ def main() -> None:
         pair = generate_key_pair()
         image = push_image(writer, f"{registry.registry}/bench/app:v1")
         sign_image(writer, image, pair)
-        sign_image(writer, image, pair, layout="referrer")
+        sign_image(writer, image, pair, SignOptions(layout="referrer"))
         assert image.digest
         subject = image.with_digest(image.digest)
         policy = TrustPolicy(name="p", scopes=["*"], keys=[KeyRef(provider="kp")], tlog_verify=False)

@@ -37,6 +37,7 @@ from cosign_verify.testing import (
     FakeSigstore,
     KeyPair,
     RekorServer,
+    SignOptions,
     generate_key_pair,
     make_payload,
     make_statement,
@@ -135,7 +136,7 @@ def key_tag_ecdsa_p256(b: Bench) -> Any:
 def key_referrer_layout(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, b.key, layout="referrer")
+    sign_image(store, image, b.key, SignOptions(layout="referrer"))
     return b.run(store, image, b.key_policy())
 
 
@@ -200,7 +201,7 @@ def key_signature_for_another_digest(b: Bench) -> Any:
     store = MemoryStore()
     image, other = b.image(store), b.image(store, "other")
     assert other.digest
-    sign_image(store, image, b.key, payload=make_payload(other.digest, other.name))
+    sign_image(store, image, b.key, SignOptions(payload=make_payload(other.digest, other.name)))
     return b.run(store, image, b.key_policy())
 
 
@@ -209,7 +210,12 @@ def key_wrong_payload_type(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
     assert image.digest
-    sign_image(store, image, b.key, payload=make_payload(image.digest, image.name, type="something else"))
+    sign_image(
+        store,
+        image,
+        b.key,
+        SignOptions(payload=make_payload(image.digest, image.name, type="something else")),
+    )
     return b.run(store, image, b.key_policy())
 
 
@@ -217,7 +223,7 @@ def key_wrong_payload_type(b: Bench) -> Any:
 def key_payload_not_json(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, b.key, payload=b'{"critical": ')
+    sign_image(store, image, b.key, SignOptions(payload=b'{"critical": '))
     return b.run(store, image, b.key_policy())
 
 
@@ -227,7 +233,7 @@ def key_payload_duplicate_keys(b: Bench) -> Any:
     image = b.image(store)
     assert image.digest
     payload = make_payload(image.digest, image.name).replace(b'"optional"', b'"critical":{},"optional"', 1)
-    sign_image(store, image, b.key, payload=payload)
+    sign_image(store, image, b.key, SignOptions(payload=payload))
     return b.run(store, image, b.key_policy())
 
 
@@ -235,7 +241,7 @@ def key_payload_duplicate_keys(b: Bench) -> Any:
 def key_annotation_not_base64_then_valid(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, b.key, annotations={"dev.cosignproject.cosign/signature": "!!"})
+    sign_image(store, image, b.key, SignOptions(annotations={"dev.cosignproject.cosign/signature": "!!"}))
     sign_image(store, image, b.key)
     return b.run(store, image, b.key_policy())
 
@@ -244,7 +250,7 @@ def key_annotation_not_base64_then_valid(b: Bench) -> Any:
 def key_annotation_missing(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, b.key, annotations={"dev.cosignproject.cosign/signature": ""})
+    sign_image(store, image, b.key, SignOptions(annotations={"dev.cosignproject.cosign/signature": ""}))
     return b.run(store, image, b.key_policy())
 
 
@@ -379,7 +385,7 @@ def tlog_required_rekor_unreachable(b: Bench) -> Any:
 def tlog_key_with_rekor_bundle(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, b.key, rekor=b.fake)
+    sign_image(store, image, b.key, SignOptions(rekor=b.fake))
     policy = b.key_policy(tlog_verify=True, trusted_root=str(b.root), rekor_url=b.unreachable)
     return b.run(store, image, policy)
 
@@ -388,10 +394,10 @@ def tlog_key_with_rekor_bundle(b: Bench) -> Any:
 def tlog_bundle_of_another_signature(b: Bench) -> Any:
     store = MemoryStore()
     image, other = b.image(store), b.image(store, "other")
-    sign_image(store, other, b.key, rekor=b.fake)
+    sign_image(store, other, b.key, SignOptions(rekor=b.fake))
     manifest = json.loads(store.fetch_manifest(other, store.resolve(sig_tag(other)).digest))
     stolen = manifest["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"]
-    sign_image(store, image, b.key, annotations={"dev.sigstore.cosign/bundle": stolen})
+    sign_image(store, image, b.key, SignOptions(annotations={"dev.sigstore.cosign/bundle": stolen}))
     policy = b.key_policy(tlog_verify=True, trusted_root=str(b.root), rekor_url=b.unreachable)
     return b.run(store, image, policy)
 
@@ -400,7 +406,7 @@ def tlog_bundle_of_another_signature(b: Bench) -> Any:
 def tlog_online_lookup(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER, bundle=False)
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER, bundle=False))
     with RekorServer(b.fake) as rekor:
         policy = TrustPolicy(
             name="keyless",
@@ -419,7 +425,7 @@ def tlog_online_lookup(b: Bench) -> Any:
 def keyless_valid(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER))
     return b.run(store, image, b.keyless_policy())
 
 
@@ -428,7 +434,7 @@ def keyless_regexps(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
     workflow = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
-    sign_image(store, image, keyless=b.fake, identity=workflow, issuer=ISSUER)
+    sign_image(store, image, b.fake.signer(workflow, ISSUER))
     policy = b.keyless_policy(
         certificate_identity=None,
         certificate_identity_regexp=r"https://github\.com/org/repo/.*",
@@ -443,7 +449,7 @@ def keyless_regexps(b: Bench) -> Any:
 def keyless_wrong_identity_and_issuer(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER))
     return {
         "identity": b.run(store, image, b.keyless_policy(certificate_identity="someone@example.com")),
         "issuer": b.run(store, image, b.keyless_policy(certificate_oidc_issuer="https://other.example")),
@@ -454,7 +460,7 @@ def keyless_wrong_identity_and_issuer(b: Bench) -> Any:
 def keyless_untrusted_ca(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.stranger, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, b.stranger.signer(IDENTITY, ISSUER))
     return b.run(store, image, b.keyless_policy(tlog=False))
 
 
@@ -468,7 +474,7 @@ def keyless_sct(b: Bench) -> Any:
     ):
         store = MemoryStore()
         image = b.image(store)
-        sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER, sct=sct)
+        sign_image(store, image, b.fake.signer(IDENTITY, ISSUER, sct=sct))
         out[name] = b.run(store, image, b.keyless_policy(ct_log_verify=ct_log_verify))
     return out
 
@@ -477,7 +483,7 @@ def keyless_sct(b: Bench) -> Any:
 def keyless_not_code_signing(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER, code_signing=False)
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER, code_signing=False))
     return b.run(store, image, b.keyless_policy())
 
 
@@ -485,7 +491,7 @@ def keyless_not_code_signing(b: Bench) -> Any:
 def keyless_without_tlog_and_timestamp(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER, bundle=False)
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER, bundle=False))
     return {
         "tlog-off": b.run(store, image, b.keyless_policy(tlog=False)),
         "rekor-unreachable": b.run(store, image, b.keyless_policy(tlog=True)),
@@ -496,7 +502,7 @@ def keyless_without_tlog_and_timestamp(b: Bench) -> Any:
 def keyless_rfc3161_timestamp(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER, bundle=False, timestamp=True)
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER, bundle=False, timestamp=True))
     return b.run(store, image, b.keyless_policy(tlog=False))
 
 
@@ -512,7 +518,7 @@ def keyless_policy_key_signature(b: Bench) -> Any:
 def keyless_tampered_rekor_bundle(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER))
     tag = sig_tag(image)
     manifest = json.loads(store.fetch_manifest(image, store.resolve(tag).digest))
     annotations = manifest["layers"][0]["annotations"]
@@ -530,7 +536,7 @@ def keyless_tampered_rekor_bundle(b: Bench) -> Any:
 def bundle_keyless(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
     return b.run(store, image, b.keyless_policy())
 
 
@@ -538,7 +544,7 @@ def bundle_keyless(b: Bench) -> Any:
 def bundle_key_based(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, b.key, rekor=b.fake, format="bundle")
+    sign_image(store, image, b.key, SignOptions(rekor=b.fake, format="bundle"))
     return b.run(store, image, b.key_policy(trusted_root=str(b.root)))
 
 
@@ -546,7 +552,7 @@ def bundle_key_based(b: Bench) -> Any:
 def bundle_wrong_identity(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, keyless=b.fake, identity="someone@example.com", issuer=ISSUER, format="bundle")
+    sign_image(store, image, b.fake.signer("someone@example.com", ISSUER), SignOptions(format="bundle"))
     return b.run(store, image, b.keyless_policy())
 
 
@@ -557,11 +563,8 @@ def bundle_attestation_is_not_a_signature(b: Bench) -> Any:
     sign_image(
         store,
         image,
-        keyless=b.fake,
-        identity=IDENTITY,
-        issuer=ISSUER,
-        format="bundle",
-        predicate_type="https://slsa.dev/provenance/v1",
+        b.fake.signer(IDENTITY, ISSUER),
+        SignOptions(format="bundle", predicate_type="https://slsa.dev/provenance/v1"),
     )
     return b.run(store, image, b.keyless_policy())
 
@@ -572,9 +575,7 @@ def bundle_for_another_digest(b: Bench) -> Any:
     image, other = b.image(store), b.image(store, "other")
     assert other.digest
     statement = make_statement(other.digest, other.name)
-    sign_image(
-        store, image, keyless=b.fake, identity=IDENTITY, issuer=ISSUER, format="bundle", payload=statement
-    )
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle", payload=statement))
     return b.run(store, image, b.keyless_policy())
 
 
@@ -582,7 +583,7 @@ def bundle_for_another_digest(b: Bench) -> Any:
 def bundle_key_based_wrong_key(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
-    sign_image(store, image, b.other, rekor=b.fake, format="bundle")
+    sign_image(store, image, b.other, SignOptions(rekor=b.fake, format="bundle"))
     return b.run(store, image, b.key_policy(trusted_root=str(b.root)))
 
 
@@ -604,7 +605,7 @@ def config_policy_rules(b: Bench) -> Any:
     store = MemoryStore()
     image = b.image(store)
     sign_image(store, image, b.key)
-    sign_image(store, image, b.other, layout="referrer")
+    sign_image(store, image, b.other, SignOptions(layout="referrer"))
     policy = b.key_policy()
     return {
         "default-all": b.run(store, image, policy),

@@ -28,6 +28,7 @@ from cosign_verify.mediatypes import SIGSTORE_BUNDLE_V03 as BUNDLE
 from cosign_verify.testing import (
     FakeSigstore,
     KeyPair,
+    SignOptions,
     attach_bundle,
     make_statement,
     push_image,
@@ -79,7 +80,7 @@ def first_check(result: dict[str, Any]) -> dict[str, Any]:
 
 def test_keyless_bundle_referrer(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
     image = push_image(store, "r.example/team/app:v1")
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
     result = run(store, image, keyless_verifier(root))
     assert result["isSuccess"] is True, result
     report = result["verifierReports"][0]
@@ -92,7 +93,7 @@ def test_key_based_bundle_referrer(
 ) -> None:
     pair, other = key_pair(), key_pair("ecdsa-p256", 1)
     image = push_image(store, "r.example/team/app:v1")
-    sign_image(store, image, pair, rekor=fake, format="bundle")
+    sign_image(store, image, pair, SignOptions(rekor=fake, format="bundle"))
     policy = TrustPolicy(
         name="keys", scopes=["r.example/*"], keys=[KeyRef(provider="kp")], trusted_root=str(root)
     )
@@ -108,7 +109,7 @@ def test_bundles_need_a_verifier_configured_for_them(
     store: MemoryStore, fake: FakeSigstore, root: Path
 ) -> None:
     image = push_image(store, "r.example/team/app:v1")
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
     result = run(store, image, keyless_verifier(root, artifact_types=(SIG,)))
     assert result["isSuccess"] is False
     assert result["verifierReports"] == []
@@ -118,16 +119,14 @@ def test_legacy_and_bundle_together_follow_the_policy(
     store: MemoryStore, fake: FakeSigstore, root: Path
 ) -> None:
     image = push_image(store, "r.example/team/app:v1")
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
-    sign_image(
-        store, image, keyless=fake, identity="intruder@example.com", issuer=ISSUER
-    )  # a legacy .sig, wrong identity
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
+    sign_image(store, image, fake.signer("intruder@example.com", ISSUER))  # a legacy .sig, wrong identity
     both = keyless_verifier(root)
     bundles_only = keyless_verifier(root, artifact_types=(BUNDLE,))
     assert run(store, image, bundles_only, {BUNDLE: "any"})["isSuccess"] is True
     assert run(store, image, both, {BUNDLE: "any", SIG: "any"})["isSuccess"] is False  # the only .sig is bad
     assert run(store, image, both, {BUNDLE: "any"})["isSuccess"] is False  # unlisted .sig type: default 'all'
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)  # now a good .sig layer too
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))  # now a good .sig layer too
     assert run(store, image, both, {BUNDLE: "any", SIG: "any"})["isSuccess"] is True
     result = run(store, image, both, {BUNDLE: "all", SIG: "all"})
     assert result["isSuccess"] is True  # one .sig manifest with a good and a bad layer is one passing report
@@ -145,11 +144,8 @@ def test_statement_for_another_digest(store: MemoryStore, fake: FakeSigstore, ro
     sign_image(
         store,
         image,
-        keyless=fake,
-        identity=IDENTITY,
-        issuer=ISSUER,
-        format="bundle",
-        payload=make_statement(other.digest, other.name),
+        fake.signer(IDENTITY, ISSUER),
+        SignOptions(format="bundle", payload=make_statement(other.digest, other.name)),
     )
     result = run(store, image, keyless_verifier(root))
     assert result["isSuccess"] is False
@@ -161,11 +157,8 @@ def test_attestation_is_not_a_signature(store: MemoryStore, fake: FakeSigstore, 
     sign_image(
         store,
         image,
-        keyless=fake,
-        identity=IDENTITY,
-        issuer=ISSUER,
-        format="bundle",
-        predicate_type="https://slsa.dev/provenance/v1",
+        fake.signer(IDENTITY, ISSUER),
+        SignOptions(format="bundle", predicate_type="https://slsa.dev/provenance/v1"),
     )
     result = run(store, image, keyless_verifier(root))
     assert result["isSuccess"] is False
@@ -178,11 +171,8 @@ def test_annotations_are_only_hints(store: MemoryStore, fake: FakeSigstore, root
     sign_image(
         source,
         image,
-        keyless=fake,
-        identity=IDENTITY,
-        issuer=ISSUER,
-        format="bundle",
-        predicate_type="https://slsa.dev/provenance/v1",
+        fake.signer(IDENTITY, ISSUER),
+        SignOptions(format="bundle", predicate_type="https://slsa.dev/provenance/v1"),
     )
     target = push_image(store, "r.example/team/app:v1", content=b"x")
     assert target.digest
@@ -194,7 +184,7 @@ def test_annotations_are_only_hints(store: MemoryStore, fake: FakeSigstore, root
 def tampered(store: MemoryStore, fake: FakeSigstore, mutate: Callable[[dict[str, Any]], None]) -> Reference:
     source = MemoryStore()
     image = push_image(source, "r.example/team/app:v1", content=b"same")
-    sign_image(source, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(source, image, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
     bundle = bundle_of(source, image)
     mutate(bundle)
     target = push_image(store, "r.example/team/app:v1", content=b"same")
@@ -216,7 +206,7 @@ def test_dsse_signature_over_altered_payload(store: MemoryStore, fake: FakeSigst
 
 def test_identity_mismatch(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
     image = push_image(store, "r.example/team/app:v1")
-    sign_image(store, image, keyless=fake, identity="someone@example.com", issuer=ISSUER, format="bundle")
+    sign_image(store, image, fake.signer("someone@example.com", ISSUER), SignOptions(format="bundle"))
     result = run(store, image, keyless_verifier(root))
     assert "does not match 'builder@example.com'" in first_check(result)["error"]
 
@@ -253,7 +243,7 @@ def test_verify_bundle_api(
 ) -> None:
     store = MemoryStore()
     image = push_image(store, "r.example/team/app:v1")
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
     assert image.digest
     data = json.dumps(bundle_of(store, image)).encode()
     good = verify_bundle(
@@ -286,7 +276,7 @@ def test_verify_bundle_api(
 
     pair = key_pair()
     signed = push_image(store, "r.example/team/keyed:v1")
-    sign_image(store, signed, pair, rekor=fake, format="bundle")
+    sign_image(store, signed, pair, SignOptions(rekor=fake, format="bundle"))
     assert signed.digest
     keyed = json.dumps(bundle_of(store, signed)).encode()
     assert verify_bundle(keyed, signed.digest, keys=[pair.public_pem()], trusted_root=root).is_success
@@ -353,7 +343,7 @@ def test_bundles_may_omit_zero_valued_fields(fake: FakeSigstore, root: Path) -> 
     fresh_root = fresh.write_trusted_root(root.parent / "fresh-root.json")
     store = MemoryStore()
     image = push_image(store, "r.example/team/app:v1")
-    sign_image(store, image, keyless=fresh, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(store, image, fresh.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
     bundle = bundle_of(store, image)
     entry = bundle["verificationMaterial"]["tlogEntries"][0]
     assert entry["logIndex"] == "0"
@@ -373,7 +363,7 @@ def test_key_policy_without_tlog_still_uses_its_trusted_root_for_bundles(
 ) -> None:
     pair = key_pair()
     image = push_image(store, "r.example/team/app:v1")
-    sign_image(store, image, pair, rekor=fake, format="bundle")
+    sign_image(store, image, pair, SignOptions(rekor=fake, format="bundle"))
     policy = TrustPolicy(
         name="keys",
         scopes=["r.example/*"],

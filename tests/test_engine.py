@@ -23,7 +23,7 @@ from cosign_verify import (
     load_config,
 )
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE as SIG
-from cosign_verify.testing import KeyPair, push_image, sign_image
+from cosign_verify.testing import KeyPair, SignOptions, push_image, sign_image
 from cosign_verify.wiring import build_key_providers
 
 SBOM = "application/spdx+json"
@@ -111,8 +111,8 @@ def test_unknown_tag_and_bad_reference(store: MemoryStore, key_pair: Callable[..
 def test_all_policy_with_one_bad_referrer(store: MemoryStore, key_pair: Callable[..., KeyPair]) -> None:
     pair = key_pair()
     image = push_image(store, "registry.example/team/app:v1")
-    sign_image(store, image, pair, layout="referrer")
-    sign_image(store, image, key_pair("ecdsa-p256", 1), layout="tag")
+    sign_image(store, image, pair, SignOptions(layout="referrer"))
+    sign_image(store, image, key_pair("ecdsa-p256", 1), SignOptions(layout="tag"))
     assert setup(store, pair, {SIG: "any"}).verify(image).is_success
     result = setup(store, pair, {SIG: "all"}).verify(image)
     assert not result.is_success

@@ -29,6 +29,7 @@ from cosign_verify.testing import (
     FakeSigstore,
     KeyPair,
     RekorServer,
+    SignOptions,
     make_payload,
     push_image,
     sign_bytes,
@@ -82,7 +83,7 @@ def only_check(result: dict[str, Any]) -> dict[str, Any]:
 def test_keyless_signature_verifies(
     store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
 ) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
     result = run(store, image, policy(root_path))
     assert result["isSuccess"] is True, result
     check = only_check(result)
@@ -96,7 +97,7 @@ def test_uri_identity_and_regexps(
     store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
 ) -> None:
     workflow = "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"
-    sign_image(store, image, keyless=fake, identity=workflow, issuer=ISSUER)
+    sign_image(store, image, fake.signer(workflow, ISSUER))
     regexps = policy(
         root_path,
         certificate_identity=None,
@@ -136,7 +137,7 @@ def test_identity_mismatches(
     fake: FakeSigstore,
     root_path: Path,
 ) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
     result = run(store, image, policy(root_path, **keyless))
     assert result["isSuccess"] is False
     assert reason in only_check(result)["error"]
@@ -158,7 +159,9 @@ def test_certificate_from_another_ca(
         "dev.sigstore.cosign/bundle": record.cosign_bundle(),
         "dev.cosignproject.cosign/signature": base64.b64encode(signature).decode(),
     }
-    sign_image(store, image, KeyPair(key, "ecdsa-p256"), payload=payload, annotations=annotations)
+    sign_image(
+        store, image, KeyPair(key, "ecdsa-p256"), SignOptions(payload=payload, annotations=annotations)
+    )
     result = run(store, image, policy(root_path))
     assert result["isSuccess"] is False
     assert "does not chain to a trusted Fulcio CA" in only_check(result)["error"]
@@ -170,11 +173,9 @@ def test_expired_at_signing_time(
     sign_image(
         store,
         image,
-        keyless=fake,
-        identity=IDENTITY,
-        issuer=ISSUER,
-        not_before=fake.now() - timedelta(hours=1),
-        lifetime=timedelta(minutes=10),
+        fake.signer(
+            IDENTITY, ISSUER, not_before=fake.now() - timedelta(hours=1), lifetime=timedelta(minutes=10)
+        ),
     )
     result = run(store, image, policy(root_path))
     assert "certificate was not valid at the signing time" in only_check(result)["error"]
@@ -186,7 +187,7 @@ def test_expired_at_signing_time(
 def test_missing_or_corrupted_sct(
     sct: bool | str, reason: str, store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
 ) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, sct=sct)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER, sct=sct))
     result = run(store, image, policy(root_path))
     assert result["isSuccess"] is False
     assert reason in only_check(result)["error"]
@@ -216,7 +217,7 @@ def replace_bundle(store: MemoryStore, image: Reference, bundle: dict[str, Any])
 
 
 def test_corrupted_set(store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
     bundle = bundle_of(store, image)
     raw = bytearray(base64.b64decode(bundle["SignedEntryTimestamp"]))
     raw[-1] ^= 0x01
@@ -234,8 +235,8 @@ def test_set_for_another_entry(
     store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
 ) -> None:
     first = push_image(store, "registry.example/team/first:v1")
-    sign_image(store, first, keyless=fake, identity=IDENTITY, issuer=ISSUER)
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, first, fake.signer(IDENTITY, ISSUER))
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
     replace_bundle(store, image, bundle_of(store, first))  # a valid SET, for the other image's entry
     result = Executor(store, [CosignVerifier([policy(root_path)])]).verify(image)
     assert not result.is_success
@@ -248,9 +249,9 @@ def test_body_describing_another_signature(
     store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
 ) -> None:
     # The same payload signed twice: the second signature carries the first one's (valid) bundle.
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
     first_bundle = bundle_of(store, image)
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
     replace_bundle(store, image, first_bundle)
     result = Executor(store, [CosignVerifier([policy(root_path)])]).verify(image)
     checks = [s.verifications[0] for s in result.verifier_reports[0].signatures]
@@ -263,7 +264,7 @@ def test_body_describing_another_signature(
 def test_missing_bundle_and_rekor_unreachable(
     store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
 ) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER, bundle=False))
     result = run(store, image, policy(root_path))
     assert result["isSuccess"] is False
     assert "is unreachable" in only_check(result)["error"]
@@ -278,9 +279,9 @@ def rekor(fake: FakeSigstore) -> Iterator[RekorServer]:
 def test_missing_bundle_found_online(
     store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path, rekor: RekorServer
 ) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER, bundle=False))
     for _ in range(3):  # more entries after ours, so the inclusion proof has work to do
-        sign_image(store, push_image(store, "registry.example/team/noise:v1"), keyless=fake)
+        sign_image(store, push_image(store, "registry.example/team/noise:v1"), fake.signer())
     result = run(store, image, policy(root_path, rekor_url=rekor.url))
     assert result["isSuccess"] is True, result
     check = only_check(result)
@@ -292,7 +293,7 @@ def test_missing_bundle_found_online(
 def test_without_tlog_signing_time_is_now(
     store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
 ) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER, bundle=False))
     result = run(store, image, policy(root_path, tlog=False))
     assert result["isSuccess"] is True
     assert any("the current time (no verified signing time" in line for line in only_check(result)["summary"])
@@ -306,7 +307,7 @@ def test_key_based_with_rekor_bundle(
     key_pair: Callable[..., KeyPair],
 ) -> None:
     pair = key_pair()
-    sign_image(store, image, pair, rekor=fake)
+    sign_image(store, image, pair, SignOptions(rekor=fake))
     providers = KeyProviders([InlineKeyProvider("kp", pair.public_pem())])
     keyed = TrustPolicy(
         name="keyed",
@@ -322,7 +323,10 @@ def test_key_based_with_rekor_bundle(
     other = key_pair("ecdsa-p256", 1)
     stolen = push_image(store, "registry.example/team/stolen:v1")
     sign_image(
-        store, stolen, other, annotations={"dev.sigstore.cosign/bundle": json.dumps(bundle_of(store, image))}
+        store,
+        stolen,
+        other,
+        SignOptions(annotations={"dev.sigstore.cosign/bundle": json.dumps(bundle_of(store, image))}),
     )
     both = KeyProviders([InlineKeyProvider("kp", pair.public_pem() + other.public_pem())])
     denied = Executor(store, [CosignVerifier([keyed], both)]).verify(stolen)
@@ -334,7 +338,7 @@ def test_key_based_with_rekor_bundle(
 def test_default_public_good_root_rejects_fake_signatures(
     store: MemoryStore, image: Reference, fake: FakeSigstore
 ) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
     public = TrustPolicy(
         name="public",
         scopes=["*"],
@@ -353,13 +357,14 @@ def test_rfc3161_timestamp_is_a_signing_time(
     sign_image(
         store,
         image,
-        keyless=fake,
-        identity=IDENTITY,
-        issuer=ISSUER,
-        bundle=False,
-        not_before=issued,
-        lifetime=timedelta(minutes=10),
-        timestamp=issued + timedelta(minutes=5),
+        fake.signer(
+            IDENTITY,
+            ISSUER,
+            bundle=False,
+            not_before=issued,
+            lifetime=timedelta(minutes=10),
+            timestamp=issued + timedelta(minutes=5),
+        ),
     )
     result = run(store, image, policy(root_path, tlog=False))
     assert result["isSuccess"] is True, result
@@ -375,13 +380,14 @@ def test_rfc3161_timestamp_outside_certificate_validity(
     sign_image(
         store,
         image,
-        keyless=fake,
-        identity=IDENTITY,
-        issuer=ISSUER,
-        bundle=False,
-        not_before=issued,
-        lifetime=timedelta(minutes=10),
-        timestamp=issued + timedelta(minutes=30),
+        fake.signer(
+            IDENTITY,
+            ISSUER,
+            bundle=False,
+            not_before=issued,
+            lifetime=timedelta(minutes=10),
+            timestamp=issued + timedelta(minutes=30),
+        ),
     )
     result = run(store, image, policy(root_path, tlog=False))
     assert "certificate was not valid at the signing time" in only_check(result)["error"]
@@ -390,7 +396,7 @@ def test_rfc3161_timestamp_outside_certificate_validity(
 def test_rfc3161_timestamp_from_an_untrusted_tsa(
     store: MemoryStore, image: Reference, fake: FakeSigstore, tmp_path: Path
 ) -> None:
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, bundle=False, timestamp=True)
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER, bundle=False, timestamp=True))
     document = json.loads(fake.trusted_root_json())
     document["timestampAuthorities"] = []
     no_tsa = tmp_path / "no-tsa.json"

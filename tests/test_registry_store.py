@@ -29,7 +29,7 @@ from cosign_verify.store import (
     StaticAuthProvider,
 )
 from cosign_verify.store.registry import referrers_tag
-from cosign_verify.testing import KeyPair, push_image, sign_image
+from cosign_verify.testing import KeyPair, SignOptions, push_image, sign_image
 from cosign_verify.testing.registry import RegistryServer
 
 FAST = RegistryOptions(backoff=0.01, max_backoff=0.05, deadline=3.0, read_timeout=1.0)
@@ -50,7 +50,7 @@ def executor(store: OCIRegistryStore, pair: KeyPair) -> Executor:
 def signed(server: RegistryServer, pair: KeyPair, name: str = "ns/app", layout: str = "tag") -> Reference:
     writer = OCIRegistryStore(FAST)
     image = push_image(writer, f"{server.registry}/{name}:v1")
-    sign_image(writer, image, pair, layout=layout)  # type: ignore[arg-type]
+    sign_image(writer, image, pair, SignOptions(layout=layout))  # type: ignore[arg-type]
     return image
 
 
@@ -67,7 +67,7 @@ def test_referrers_api_with_pagination_and_filter(key_pair: Callable[..., KeyPai
         image = push_image(writer, f"{server.registry}/ns/app:v1")
         assert image.digest
         for _ in range(5):
-            sign_image(writer, image, pair, layout="referrer")
+            sign_image(writer, image, pair, SignOptions(layout="referrer"))
         reader = OCIRegistryStore(RegistryOptions(cosign_enabled=False, cache_enabled=False))
         subject = image.with_digest(image.digest)
         server.clear()

@@ -280,10 +280,10 @@ def test_legacy_keyless_accepts_any_fulcio_identity(tmp_path: Path, store: Memor
     file = write(tmp_path, verifier(rekorURL="http://127.0.0.1:9", trustedRoot="root.json"))
     executor = Executor.from_config(load_config(file), store)
     image = push_image(store, "anywhere.example/any/app:v1")
-    sign_image(store, image, keyless=fake, identity="whoever@example.com", issuer="https://any.example")
+    sign_image(store, image, fake.signer("whoever@example.com", "https://any.example"))
     report = executor.verify(image).to_dict()["verifierReports"][0]
     assert report["isSuccess"] is True, report
     assert report["extensions"]["signatures"][0]["bundleVerified"] is True
     unsigned = push_image(store, "anywhere.example/any/other:v1")
-    sign_image(store, unsigned, keyless=FakeSigstore())  # another, untrusted Sigstore
+    sign_image(store, unsigned, FakeSigstore().signer())  # another, untrusted Sigstore
     assert not executor.verify(unsigned).is_success

@@ -14,6 +14,7 @@ from cosign_verify.store import cosign_signature_tag
 from cosign_verify.testing import (
     KeyPair,
     PrivateKeyError,
+    SignOptions,
     decrypt_private_key,
     generate_key_pair,
     push_image,
@@ -79,11 +80,11 @@ def test_referrer_layout(key_pair: Callable[..., KeyPair]) -> None:
     store = MemoryStore(cosign_enabled=False)
     image = push_image(store, "r.example/a/b:v1")
     assert image.digest
-    descriptor = sign_image(store, image, key_pair(), layout="referrer")
+    descriptor = sign_image(store, image, key_pair(), SignOptions(layout="referrer"))
     manifest = json.loads(store.fetch_manifest(image, descriptor.digest))
     assert manifest["artifactType"] == COSIGN_SIGNATURE_ARTIFACT_TYPE
     assert manifest["subject"]["digest"] == image.digest
     [referrer] = store.list_referrers(image.with_digest(image.digest))
     assert referrer.digest == descriptor.digest
     with pytest.raises(ValueError, match="layout must be"):
-        sign_image(store, image, key_pair(), layout="attached")  # type: ignore[arg-type]
+        sign_image(store, image, key_pair(), SignOptions(layout="attached"))  # type: ignore[arg-type]

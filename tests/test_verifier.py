@@ -21,7 +21,7 @@ from cosign_verify import (
 )
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_MANIFEST
 from cosign_verify.store import Descriptor, cosign_signature_tag
-from cosign_verify.testing import ALGORITHMS, KeyPair, make_payload, push_image, sign_image
+from cosign_verify.testing import ALGORITHMS, KeyPair, SignOptions, make_payload, push_image, sign_image
 
 from .conftest import unreachable_url
 
@@ -52,7 +52,7 @@ def test_every_key_type_signs_and_verifies(
 ) -> None:
     pair = key_pair(algorithm)
     image = push_image(store, "myregistry.io/namespace1/app:v1")
-    sign_image(store, image, pair, layout=layout)  # type: ignore[arg-type]
+    sign_image(store, image, pair, SignOptions(layout=layout))  # type: ignore[arg-type]
     result = executor(store, providers_for(pair)).verify(image.with_digest(image.digest or ""))
     assert result.is_success, result.to_dict()
     [sig] = signatures(result)
@@ -118,7 +118,7 @@ def test_payload_for_another_digest_fails(store: MemoryStore, key_pair: Callable
     other = push_image(store, "myregistry.io/namespace1/other:v1")
     pair = key_pair()
     assert other.digest
-    sign_image(store, image, pair, payload=make_payload(other.digest, other.name))
+    sign_image(store, image, pair, SignOptions(payload=make_payload(other.digest, other.name)))
     result = executor(store, providers_for(pair)).verify(image)
     assert not result.is_success
     error = signatures(result)[0]["verifications"][0]["error"]
@@ -129,7 +129,9 @@ def test_wrong_payload_type_fails(store: MemoryStore, key_pair: Callable[..., Ke
     image = push_image(store, "myregistry.io/namespace1/app:v1")
     pair = key_pair()
     assert image.digest
-    sign_image(store, image, pair, payload=make_payload(image.digest, image.name, type="something else"))
+    sign_image(
+        store, image, pair, SignOptions(payload=make_payload(image.digest, image.name, type="something else"))
+    )
     result = executor(store, providers_for(pair)).verify(image)
     assert not result.is_success
     assert "payload type is 'something else'" in signatures(result)[0]["verifications"][0]["error"]
@@ -167,7 +169,7 @@ def test_any_valid_layer_passes_whatever_the_order(
 def test_broken_layer_does_not_abort_the_others(store: MemoryStore, key_pair: Callable[..., KeyPair]) -> None:
     image = push_image(store, "myregistry.io/namespace1/app:v1")
     pair = key_pair()
-    sign_image(store, image, pair, annotations={"dev.cosignproject.cosign/signature": "!!"})
+    sign_image(store, image, pair, SignOptions(annotations={"dev.cosignproject.cosign/signature": "!!"}))
     sign_image(store, image, pair)
     result = executor(store, providers_for(pair)).verify(image)
     assert result.is_success

@@ -14,7 +14,7 @@ Use it in your own tests::
 from __future__ import annotations
 
 from .docker_registry import DockerRegistryProcess
-from .fake_sigstore import FakeSigstore, LogRecord
+from .fake_sigstore import FakeSigstore, KeylessSigner, LogRecord
 from .keys import (
     ALGORITHMS,
     KeyPair,
@@ -26,12 +26,21 @@ from .keys import (
 )
 from .registry import Fault, RegistryServer
 from .rekor_server import RekorServer
-from .signer import PushTarget, attach_bundle, make_payload, make_statement, push_image, sign_image
+from .signer import (
+    PushTarget,
+    SignOptions,
+    attach_bundle,
+    make_payload,
+    make_statement,
+    push_image,
+    sign_image,
+)
 
 __all__ = [
     "ALGORITHMS",
     "DockerRegistryProcess",
     "FakeSigstore",
+    "KeylessSigner",
     "Fault",
     "LogRecord",
     "RegistryServer",
@@ -39,6 +48,7 @@ __all__ = [
     "KeyPair",
     "PrivateKeyError",
     "PushTarget",
+    "SignOptions",
     "attach_bundle",
     "decrypt_private_key",
     "encrypt_private_key",

@@ -22,7 +22,7 @@ from ..verifier import CosignVerifier
 from .fake_sigstore import FakeSigstore
 from .keys import generate_key_pair
 from .registry import RegistryServer
-from .signer import push_image, sign_image
+from .signer import SignOptions, push_image, sign_image
 
 
 @attrs.frozen
@@ -48,9 +48,9 @@ def run_demo() -> list[DemoCase]:
             "cross": push_image(store, f"{base}/dev/cross:v1"),
             "unsigned": push_image(store, f"{base}/test/unsigned:v1"),
         }
-        sign_image(store, images["dev"], dev_key, rekor=rekor)
-        sign_image(store, images["test"], test_key, layout="referrer", rekor=rekor)
-        sign_image(store, images["cross"], test_key, rekor=rekor)
+        sign_image(store, images["dev"], dev_key, SignOptions(rekor=rekor))
+        sign_image(store, images["test"], test_key, SignOptions(layout="referrer", rekor=rekor))
+        sign_image(store, images["cross"], test_key, SignOptions(rekor=rekor))
 
         providers = KeyProviders(
             [

@@ -14,6 +14,7 @@ import hashlib
 import json
 import struct
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -424,6 +425,31 @@ class FakeSigstore:
             )
         return signature, annotations
 
+    def signer(
+        self,
+        identity: str = "signer@example.com",
+        issuer: str = "https://issuer.example",
+        *,
+        bundle: bool = True,
+        timestamp: bool | datetime = False,
+        **certificate_options: Any,
+    ) -> KeylessSigner:
+        """A keyless signer for :func:`~cosign_verify.testing.sign_image`: certificates for ``identity``.
+
+        ``bundle`` attaches the Rekor bundle to legacy signatures (the entry
+        is logged either way); ``timestamp`` adds an RFC 3161 timestamp;
+        ``certificate_options`` go to :meth:`issue` (``sct=False``,
+        ``lifetime=...``, ``code_signing=False``...).
+        """
+        return KeylessSigner(
+            sigstore=self,
+            identity=identity,
+            issuer=issuer,
+            bundle=bundle,
+            timestamp=timestamp,
+            certificate_options=certificate_options,
+        )
+
     def sigstore_bundle(
         self,
         payload: bytes,
@@ -551,3 +577,39 @@ class FakeSigstore:
         target = Path(path)
         target.write_text(self.trusted_root_json(**options))
         return target
+
+
+@attrs.frozen(kw_only=True)
+class KeylessSigner:
+    """Signs as a keyless cosign client does, with a :class:`FakeSigstore`: see :meth:`FakeSigstore.signer`."""
+
+    sigstore: FakeSigstore
+    identity: str
+    issuer: str
+    bundle: bool = True
+    timestamp: bool | datetime = False
+    certificate_options: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def sign(self, payload: bytes) -> tuple[bytes, dict[str, str]]:
+        """A legacy signature over ``payload`` and cosign's layer annotations."""
+        return self.sigstore.sign(
+            payload,
+            identity=self.identity,
+            issuer=self.issuer,
+            bundle=self.bundle,
+            timestamp=self.timestamp,
+            **self.certificate_options,
+        )
+
+    def sign_bundle(self, statement: bytes) -> dict[str, Any]:
+        """A Sigstore bundle v0.3 with ``statement`` in a DSSE envelope, logged as a ``dsse`` entry."""
+        from .._internal.log_entry import IN_TOTO_PAYLOAD_TYPE, pae
+
+        certificate, private_key = self.sigstore.issue(self.identity, self.issuer, **self.certificate_options)
+        signature = sign_bytes(private_key, pae(IN_TOTO_PAYLOAD_TYPE, statement))
+        record = self.sigstore.log_dsse(
+            statement, signature, certificate.public_bytes(serialization.Encoding.PEM)
+        )
+        return self.sigstore.sigstore_bundle(
+            statement, signature, certificate, record, payload_type=IN_TOTO_PAYLOAD_TYPE
+        )

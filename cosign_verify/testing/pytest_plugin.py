@@ -62,14 +62,14 @@ def cosign_signed_image(
     cosign_key_pair: Callable[..., KeyPair],
 ) -> Callable[..., tuple[Reference, KeyPair]]:
     """A factory that pushes a fresh image to a store and signs it as cosign does."""
-    from .signer import push_image, sign_image
+    from .signer import SignOptions, push_image, sign_image
 
     def make(
         store: Any, reference: str, key: KeyPair | None = None, layout: str = "tag"
     ) -> tuple[Reference, KeyPair]:
         pair = key if key is not None else cosign_key_pair()
         image = push_image(store, reference)
-        sign_image(store, image, pair, layout=layout)  # type: ignore[arg-type]
+        sign_image(store, image, pair, SignOptions(layout=layout))  # type: ignore[arg-type]
         return image, pair
 
     return make

@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
+import attrs
 from cryptography.hazmat.primitives import serialization
 
 from .._internal.log_entry import pae
@@ -27,7 +28,7 @@ from ..mediatypes import (
 )
 from ..reference import Reference
 from ..store.base import Descriptor, cosign_signature_tag
-from .fake_sigstore import FakeSigstore
+from .fake_sigstore import FakeSigstore, KeylessSigner
 from .keys import KeyPair, PrivateKey, sign_bytes
 
 OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -140,91 +141,97 @@ def _config_for(store: PushTarget, repository: Reference, layers: list[dict[str,
     return {"mediaType": OCI_IMAGE_CONFIG, "digest": desc.digest, "size": len(data)}
 
 
-def sign_image(
-    store: PushTarget,
-    subject: str | Reference,
-    key: KeyPair | PrivateKey | None = None,
-    *,
-    layout: Literal["tag", "referrer"] = "tag",
-    payload: bytes | None = None,
-    annotations: Mapping[str, str] | None = None,
-    keyless: FakeSigstore | None = None,
-    identity: str = "signer@example.com",
-    issuer: str = "https://issuer.example",
-    rekor: FakeSigstore | None = None,
-    format: Literal["legacy", "bundle"] = "legacy",
-    predicate_type: str = COSIGN_SIGN_PREDICATE,
-    **keyless_options: Any,
-) -> Descriptor:
-    """Sign ``subject`` with ``key`` (or keyless) and write the signature as cosign does.
+@attrs.frozen(kw_only=True)
+class SignOptions:
+    """How :func:`sign_image` writes a signature.
 
-    ``layout="tag"`` appends a layer to the ``sha256-<hex>.sig`` manifest
-    (creating it on the first signature); ``layout="referrer"`` pushes an OCI
-    1.1 referrer manifest with artifact type
-    ``application/vnd.dev.cosign.artifact.sig.v1+json`` and a ``subject``.
-    A subject given by tag is resolved through the store first. ``payload``
-    replaces the simple-signing payload (to sign something else on purpose);
-    ``annotations`` are added to the layer (and override the generated ones).
-
-    With ``keyless=FakeSigstore(...)``, the signature is made with a fresh
-    certificate for ``identity`` and ``issuer``, logged, and carries the
-    certificate, chain and Rekor bundle annotations (``keyless_options`` go to
-    :meth:`FakeSigstore.sign`, e.g. ``bundle=False``, ``sct=False``,
-    ``lifetime=...``). With ``rekor=FakeSigstore(...)``, a key-based signature
-    is logged too and carries its Rekor bundle.
-
-    ``format="bundle"`` signs as cosign v3 does: an in-toto Statement (with
-    ``predicate_type``, and the image digest as subject; ``payload`` replaces
-    it) in a DSSE envelope, in a Sigstore bundle v0.3 attached as an OCI
-    referrer (the referrers tag-schema index is kept up to date by stores
-    that push to registries without the referrers API). It needs a
-    transparency log: ``keyless=`` or ``rekor=``. Returns the signature (or
-    bundle) manifest's descriptor.
+    - ``layout``: ``"tag"`` appends a layer to the ``sha256-<hex>.sig``
+      manifest; ``"referrer"`` pushes an OCI 1.1 referrer with artifact type
+      ``application/vnd.dev.cosign.artifact.sig.v1+json``.
+    - ``format``: ``"legacy"`` (cosign 2's simple-signing layer) or
+      ``"bundle"`` (cosign 3: an in-toto Statement in a DSSE envelope, in a
+      Sigstore bundle v0.3 attached as a referrer; it needs a log: a keyless
+      signer, or ``rekor``).
+    - ``payload`` replaces the simple-signing payload (or the statement), to
+      sign something else on purpose; ``annotations`` are added to the layer
+      (and override the generated ones); ``predicate_type`` is the bundle
+      statement's.
+    - ``rekor``: log a key-based signature in this fake Sigstore and attach
+      its Rekor bundle.
     """
+
+    layout: Literal["tag", "referrer"] = "tag"
+    format: Literal["legacy", "bundle"] = "legacy"
+    payload: bytes | None = None
+    annotations: Mapping[str, str] = attrs.field(factory=dict)
+    predicate_type: str = COSIGN_SIGN_PREDICATE
+    rekor: FakeSigstore | None = None
+
+
+Signer = KeyPair | PrivateKey | KeylessSigner
+
+
+def sign_image(
+    store: PushTarget, subject: str | Reference, signer: Signer, options: SignOptions | None = None
+) -> Descriptor:
+    """Sign ``subject`` as cosign does and write the signature into ``store``; returns its manifest's descriptor.
+
+    ``signer`` is a key pair (or private key), or a keyless signer from
+    :meth:`FakeSigstore.signer` (a fresh Fulcio-like certificate per
+    signature, logged in the fake's Rekor). A subject given by tag is
+    resolved through the store first.
+    """
+    options = options or SignOptions()
     ref = _as_reference(subject)
     digest = ref.digest or store.resolve(ref).digest
-    subject_desc = store.resolve(ref.with_digest(digest))
-    subject_entry = {"mediaType": subject_desc.media_type, "digest": digest, "size": subject_desc.size}
-    if format == "bundle":
-        statement = (
-            payload
-            if payload is not None
-            else make_statement(digest, ref.name, predicate_type=predicate_type)
-        )
-        bundle = _bundle(statement, key, keyless, rekor, identity, issuer, keyless_options)
-        return attach_bundle(store, ref, bundle, predicate_type=predicate_type)
-    payload = payload if payload is not None else make_payload(digest, ref.name)
-    generated: dict[str, str] = {}
-    if keyless is not None:
-        signature, generated = keyless.sign(payload, identity=identity, issuer=issuer, **keyless_options)
-    elif key is not None:
-        private_key = key.private_key if isinstance(key, KeyPair) else key
-        signature = sign_bytes(private_key, payload)
-        if rekor is not None:
-            public_pem = private_key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            generated["dev.sigstore.cosign/bundle"] = rekor.log(
-                payload, signature, public_pem
-            ).cosign_bundle()
-    else:
-        raise ValueError("sign_image needs a key or keyless=FakeSigstore(...)")
-    layer = signature_layer(store, ref, payload, signature, {**generated, **(annotations or {})})
+    if options.format == "bundle":
+        statement = options.payload or make_statement(digest, ref.name, predicate_type=options.predicate_type)
+        bundle = _bundle(statement, signer, options.rekor)
+        return attach_bundle(store, ref, bundle, predicate_type=options.predicate_type)
+    payload = options.payload if options.payload is not None else make_payload(digest, ref.name)
+    signature, generated = _sign_legacy(payload, signer, options.rekor)
+    layer = signature_layer(store, ref, payload, signature, {**generated, **options.annotations})
+    if options.layout == "referrer":
+        return _push_referrer(store, ref, digest, [layer], COSIGN_SIGNATURE_ARTIFACT_TYPE)
+    if options.layout != "tag":
+        raise ValueError(f"layout must be 'tag' or 'referrer', not {options.layout!r}")
+    return _append_to_signature_tag(store, ref, digest, layer)
 
-    if layout == "referrer":
-        empty = store.push_blob(ref, EMPTY_JSON)
-        manifest: dict[str, Any] = {
-            "schemaVersion": 2,
-            "mediaType": OCI_IMAGE_MANIFEST,
-            "artifactType": COSIGN_SIGNATURE_ARTIFACT_TYPE,
-            "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": len(EMPTY_JSON)},
-            "layers": [layer],
-            "subject": subject_entry,
-        }
-        return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST)
-    if layout != "tag":
-        raise ValueError(f"layout must be 'tag' or 'referrer', not {layout!r}")
 
+def _sign_legacy(payload: bytes, signer: Signer, rekor: FakeSigstore | None) -> tuple[bytes, dict[str, str]]:
+    if isinstance(signer, KeylessSigner):
+        return signer.sign(payload)
+    private_key = signer.private_key if isinstance(signer, KeyPair) else signer
+    signature = sign_bytes(private_key, payload)
+    if rekor is None:
+        return signature, {}
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return signature, {
+        "dev.sigstore.cosign/bundle": rekor.log(payload, signature, public_pem).cosign_bundle()
+    }
+
+
+def _push_referrer(
+    store: PushTarget, ref: Reference, digest: str, layers: list[dict[str, Any]], artifact_type: str
+) -> Descriptor:
+    found = store.resolve(ref.with_digest(digest))
+    empty = store.push_blob(ref, EMPTY_JSON)
+    manifest: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": OCI_IMAGE_MANIFEST,
+        "artifactType": artifact_type,
+        "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": len(EMPTY_JSON)},
+        "layers": layers,
+        "subject": {"mediaType": found.media_type, "digest": digest, "size": found.size},
+    }
+    return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST)
+
+
+def _append_to_signature_tag(
+    store: PushTarget, ref: Reference, digest: str, layer: dict[str, Any]
+) -> Descriptor:
     tag = cosign_signature_tag(digest)
     layers: list[dict[str, Any]] = []
     try:
@@ -242,28 +249,13 @@ def sign_image(
     return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST, tag=tag)
 
 
-def _bundle(
-    statement: bytes,
-    key: KeyPair | PrivateKey | None,
-    keyless: FakeSigstore | None,
-    rekor: FakeSigstore | None,
-    identity: str,
-    issuer: str,
-    options: Mapping[str, Any],
-) -> dict[str, Any]:
+def _bundle(statement: bytes, signer: Signer, rekor: FakeSigstore | None) -> dict[str, Any]:
     to_sign = pae(IN_TOTO_PAYLOAD_TYPE, statement)
-    if keyless is not None:
-        certificate, private_key = keyless.issue(identity, issuer, **options)
-        signature = sign_bytes(private_key, to_sign)
-        record = keyless.log_dsse(statement, signature, certificate.public_bytes(serialization.Encoding.PEM))
-        return keyless.sigstore_bundle(
-            statement, signature, certificate, record, payload_type=IN_TOTO_PAYLOAD_TYPE
-        )
-    if key is None or rekor is None:
-        raise ValueError(
-            "format='bundle' needs keyless=FakeSigstore(...), or a key with rekor=FakeSigstore(...)"
-        )
-    private = key.private_key if isinstance(key, KeyPair) else key
+    if isinstance(signer, KeylessSigner):
+        return signer.sign_bundle(statement)
+    if rekor is None:
+        raise ValueError("format='bundle' needs a keyless signer, or a key with SignOptions(rekor=...)")
+    private = signer.private_key if isinstance(signer, KeyPair) else signer
     signature = sign_bytes(private, to_sign)
     public = private.public_key()
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -283,18 +275,18 @@ def attach_bundle(
     """Attach a Sigstore bundle to ``subject`` as an OCI referrer, as cosign v3 does (the annotations are hints)."""
     ref = _as_reference(subject)
     digest = ref.digest or store.resolve(ref).digest
-    found = store.resolve(ref.with_digest(digest))
-    subject_entry = {"mediaType": found.media_type, "digest": digest, "size": found.size}
     data = bundle if isinstance(bundle, bytes) else json.dumps(bundle, separators=(",", ":")).encode()
     blob = store.push_blob(ref, data)
+    layer = {"mediaType": SIGSTORE_BUNDLE_V03, "digest": blob.digest, "size": len(data)}
+    found = store.resolve(ref.with_digest(digest))
     empty = store.push_blob(ref, EMPTY_JSON)
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_IMAGE_MANIFEST,
         "artifactType": SIGSTORE_BUNDLE_V03,
         "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": len(EMPTY_JSON)},
-        "layers": [{"mediaType": SIGSTORE_BUNDLE_V03, "digest": blob.digest, "size": len(data)}],
-        "subject": subject_entry,
+        "layers": [layer],
+        "subject": {"mediaType": found.media_type, "digest": digest, "size": found.size},
         "annotations": {
             ANNOTATION_BUNDLE_CONTENT: "dsse-envelope",
             ANNOTATION_BUNDLE_PREDICATE_TYPE: predicate_type,

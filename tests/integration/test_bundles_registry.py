@@ -17,7 +17,7 @@ from cosign_verify.mediatypes import OCI_EMPTY, OCI_IMAGE_INDEX
 from cosign_verify.mediatypes import SIGSTORE_BUNDLE_V03 as BUNDLE
 from cosign_verify.store import OCIRegistryStore, RegistryOptions
 from cosign_verify.store.registry import referrers_tag
-from cosign_verify.testing import FakeSigstore, KeyPair, RegistryServer, push_image, sign_image
+from cosign_verify.testing import FakeSigstore, KeyPair, RegistryServer, SignOptions, push_image, sign_image
 
 pytestmark = pytest.mark.integration
 IDENTITY, ISSUER = "builder@example.com", "https://issuer.example"
@@ -75,21 +75,18 @@ def test_bundles_on_docker_registry_through_the_cli(
     store = OCIRegistryStore()
 
     keyless = push_image(store, f"{base}/ci/app:v1")
-    sign_image(store, keyless, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(store, keyless, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
     keyed = push_image(store, f"{base}/keys/app:v1")
-    sign_image(store, keyed, pair, rekor=fake, format="bundle")
+    sign_image(store, keyed, pair, SignOptions(rekor=fake, format="bundle"))
     both = push_image(store, f"{base}/ci/both:v1")
-    sign_image(store, both, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
-    sign_image(store, both, keyless=fake, identity=IDENTITY, issuer=ISSUER)
+    sign_image(store, both, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
+    sign_image(store, both, fake.signer(IDENTITY, ISSUER))
     attestation = push_image(store, f"{base}/ci/attested:v1")
     sign_image(
         store,
         attestation,
-        keyless=fake,
-        identity=IDENTITY,
-        issuer=ISSUER,
-        format="bundle",
-        predicate_type="https://slsa.dev/provenance/v1",
+        fake.signer(IDENTITY, ISSUER),
+        SignOptions(format="bundle", predicate_type="https://slsa.dev/provenance/v1"),
     )
 
     for image in (keyless, keyed, both):
@@ -107,7 +104,7 @@ def test_old_cosign_index_entries_with_empty_artifact_type(docker_registry: str,
     fake.write_trusted_root(tmp_path / "root.json")
     store = OCIRegistryStore()
     image = push_image(store, f"{docker_registry}/oldcosign{tmp_path.name[-6:]}/app:v1")
-    sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
     assert image.digest
     tag = Reference(registry=image.registry, repository=image.repository, tag=referrers_tag(image.digest))
     index = json.loads(store.fetch_manifest(image, store.resolve(tag).digest))
@@ -131,7 +128,7 @@ def test_bundles_through_the_referrers_api(tmp_path: Path) -> None:
     with RegistryServer() as server:
         store = OCIRegistryStore()
         image = push_image(store, f"{server.registry}/team/app:v1")
-        sign_image(store, image, keyless=fake, identity=IDENTITY, issuer=ISSUER, format="bundle")
+        sign_image(store, image, fake.signer(IDENTITY, ISSUER), SignOptions(format="bundle"))
         policy = TrustPolicy(
             name="p",
             scopes=["*"],

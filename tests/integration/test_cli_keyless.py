@@ -13,7 +13,7 @@ import pytest
 from cosign_verify.cli import main
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
 from cosign_verify.store import OCIRegistryStore
-from cosign_verify.testing import FakeSigstore, KeyPair, RekorServer, push_image, sign_image
+from cosign_verify.testing import FakeSigstore, KeyPair, RekorServer, SignOptions, push_image, sign_image
 
 from ..conftest import unreachable_url
 
@@ -86,20 +86,20 @@ def test_keyless_through_the_cli(
     with RekorServer(fake) as rekor:
         config = write_config(tmp_path, base, pair, rekor.url)
         good = push_image(store, f"{base}/ci/app:v1")
-        sign_image(store, good, keyless=fake, identity=WORKFLOW, issuer=ACTIONS)
+        sign_image(store, good, fake.signer(WORKFLOW, ACTIONS))
         code, result = verify(config, str(good))
         assert code == 0, result
         check = result["verifierReports"][0]["extensions"]["signatures"][0]["verifications"][0]
         assert check["bundleVerified"] is True
 
         online = push_image(store, f"{base}/ci/online:v1")
-        sign_image(store, online, keyless=fake, identity=WORKFLOW, issuer=ACTIONS, bundle=False)
+        sign_image(store, online, fake.signer(WORKFLOW, ACTIONS, bundle=False))
         code, result = verify(config, str(online))
         assert code == 0, result
         assert rekor.requests >= 2
 
         keyed = push_image(store, f"{base}/keys/app:v1")
-        sign_image(store, keyed, pair, rekor=fake)
+        sign_image(store, keyed, pair, SignOptions(rekor=fake))
         code, result = verify(config, str(keyed))
         assert code == 0, result
 
@@ -115,14 +115,14 @@ def test_keyless_through_the_cli(
         for name, (options, reason) in failures.items():
             image = push_image(store, f"{base}/ci/{name}:v1")
             kwargs: dict[str, Any] = {"identity": WORKFLOW, "issuer": ACTIONS, **options}
-            sign_image(store, image, keyless=fake, **kwargs)
+            sign_image(store, image, fake.signer(**kwargs))
             code, result = verify(config, str(image))
             assert code == 1, name
             assert reason in json.dumps(result), (name, result)
 
     unreachable = write_config(tmp_path, base, pair, unreachable_url())
     offline = push_image(store, f"{base}/ci/offline:v1")
-    sign_image(store, offline, keyless=fake, identity=WORKFLOW, issuer=ACTIONS, bundle=False)
+    sign_image(store, offline, fake.signer(WORKFLOW, ACTIONS, bundle=False))
     code, result = verify(unreachable, str(offline))
     assert code == 1
     assert "is unreachable" in json.dumps(result)

@@ -14,7 +14,7 @@ from cosign_verify import Reference
 from cosign_verify.cli import main
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
 from cosign_verify.store import OCIRegistryStore, cosign_signature_tag
-from cosign_verify.testing import KeyPair, make_payload, push_image, sign_image
+from cosign_verify.testing import KeyPair, SignOptions, make_payload, push_image, sign_image
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +106,7 @@ def test_attacks_fail(
     other = push_image(store, f"{base}/team/other:v1")
     assert other.digest
     other_digest = push_image(store, f"{base}/team/other-digest:v1")
-    sign_image(store, other_digest, pair, payload=make_payload(other.digest, other.name))
+    sign_image(store, other_digest, pair, SignOptions(payload=make_payload(other.digest, other.name)))
 
     source = push_image(store, f"{base}/team/source:v1")
     copied = push_image(store, f"{base}/team/copied:v1")

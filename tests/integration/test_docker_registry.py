@@ -21,7 +21,7 @@ from cosign_verify import (
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_INDEX
 from cosign_verify.store import Credentials, OCIRegistryStore, RegistryOptions, StaticAuthProvider
 from cosign_verify.store.registry import referrers_tag
-from cosign_verify.testing import KeyPair, push_image, sign_image
+from cosign_verify.testing import KeyPair, SignOptions, push_image, sign_image
 
 from .conftest import DOCKER_PASSWORD, DOCKER_USER
 
@@ -61,7 +61,7 @@ def test_tag_schema_fallback(docker_registry: str, key_pair: Callable[..., KeyPa
     pair = key_pair()
     image = push_image(writer, f"{docker_registry}/tagschema/app:v1")
     assert image.digest
-    descriptor = sign_image(writer, image, pair, layout="referrer")
+    descriptor = sign_image(writer, image, pair, SignOptions(layout="referrer"))
     # The writer kept the referrers tag-schema index up to date: docker-registry has no referrers API.
     index_ref = Reference(
         registry=image.registry, repository=image.repository, tag=referrers_tag(image.digest)
@@ -83,8 +83,8 @@ def test_sig_tag_and_referrer_together(docker_registry: str, key_pair: Callable[
     store = OCIRegistryStore()
     trusted, other = key_pair(), key_pair("ed25519")
     image = push_image(store, f"{docker_registry}/both/app:v1")
-    sign_image(store, image, trusted, layout="referrer")
-    sign_image(store, image, other, layout="tag")
+    sign_image(store, image, trusted, SignOptions(layout="referrer"))
+    sign_image(store, image, other, SignOptions(layout="tag"))
     strict = executor(OCIRegistryStore(), docker_registry, trusted)  # default policy: 'all'
     result = strict.verify(image)
     assert [r.is_success for r in result.verifier_reports] == [True, False]

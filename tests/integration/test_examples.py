@@ -19,7 +19,7 @@ import yaml
 
 from cosign_verify.cli import main
 from cosign_verify.store import OCIRegistryStore
-from cosign_verify.testing import FakeSigstore, KeyPair, push_image, sign_image
+from cosign_verify.testing import FakeSigstore, KeyPair, SignOptions, push_image, sign_image
 
 from ..conftest import EXAMPLES
 from ..test_resources import pem_swap
@@ -53,16 +53,18 @@ def test_cli_json_example(docker_registry: str, tmp_path: Path, key_pair: Callab
 
     store = OCIRegistryStore()
     one = push_image(store, f"{docker_registry}/namespace1/image-a:v1")
-    sign_image(store, one, inline, rekor=fake)
+    sign_image(store, one, inline, SignOptions(rekor=fake))
     two = push_image(store, f"{docker_registry}/namespace2/app:v1")
-    sign_image(store, two, filed, rekor=fake)
+    sign_image(store, two, filed, SignOptions(rekor=fake))
     three = push_image(store, f"{docker_registry}/namespace3/app:v1")
-    sign_image(store, three, keyless=fake, identity="user@example.com", issuer="https://accounts.google.com")
+    sign_image(store, three, fake.signer("user@example.com", "https://accounts.google.com"))
     for image in (one, two, three):
         code, result = verify([config], str(image))
         assert code == 0, result
     swapped = push_image(store, f"{docker_registry}/namespace2/swapped:v1")
-    sign_image(store, swapped, inline, rekor=fake)  # the inline key is not trusted for namespace2
+    sign_image(
+        store, swapped, inline, SignOptions(rekor=fake)
+    )  # the inline key is not trusted for namespace2
     assert verify([config], str(swapped))[0] == 1
     unlogged = push_image(store, f"{docker_registry}/namespace1/image-unlogged:v1")
     sign_image(store, unlogged, inline)  # no Rekor bundle, and Rekor is not reachable from here
@@ -111,17 +113,15 @@ def test_keyless_example(docker_registry: str, tmp_path: Path) -> None:
     store = OCIRegistryStore()
     workflow = "https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1.2.0"
     image = push_image(store, f"{docker_registry}/org/app:v1")
-    sign_image(
-        store, image, keyless=fake, identity=workflow, issuer="https://token.actions.githubusercontent.com"
-    )
+    sign_image(store, image, fake.signer(workflow, "https://token.actions.githubusercontent.com"))
     assert verify([config], str(image))[0] == 0
     nightly = push_image(store, f"{docker_registry}/org/nightly:v1")
     sign_image(
         store,
         nightly,
-        keyless=fake,
-        identity=workflow.replace("release.yml", "nightly.yml"),
-        issuer="https://token.actions.githubusercontent.com",
+        fake.signer(
+            workflow.replace("release.yml", "nightly.yml"), "https://token.actions.githubusercontent.com"
+        ),
     )
     code, result = verify([config], str(nightly))
     assert code == 1 and "does not match" in json.dumps(result)
