@@ -189,36 +189,9 @@ class TrustPolicy:
             raise ConfigError("name parameter is required", path=f"{path}.name")
         scopes = _str_list(data.get("scopes"), f"{path}.scopes")
 
-        keys_data = data.get("keys") or []
-        if not isinstance(keys_data, Sequence) or isinstance(keys_data, str):
-            raise ConfigError("keys must be a list", path=f"{path}.keys")
-        keys = []
-        for index, entry in enumerate(keys_data):
-            key_path = f"{path}.keys[{index}]"
-            _expect_mapping(entry, key_path)
-            _reject_unknown(entry, _KEY_FIELDS, key_path)
-            fields = {f: _optional_str(entry, f, key_path) for f in _KEY_FIELDS}
-            keys.append(_build(KeyRef, key_path, **fields))
-
-        keyless: Keyless | None = None
+        keys = _keys_from(data.get("keys") or [], f"{path}.keys")
         keyless_data = data.get("keyless")
-        if keyless_data is not None:
-            keyless_path = f"{path}.keyless"
-            _expect_mapping(keyless_data, keyless_path)
-            _reject_unknown(keyless_data, _KEYLESS_FIELDS, keyless_path)
-            keyless = _build(
-                Keyless,
-                keyless_path,
-                certificate_identity=_optional_str(keyless_data, "certificateIdentity", keyless_path),
-                certificate_identity_regexp=_optional_str(
-                    keyless_data, "certificateIdentityRegExp", keyless_path
-                ),
-                certificate_oidc_issuer=_optional_str(keyless_data, "certificateOIDCIssuer", keyless_path),
-                certificate_oidc_issuer_regexp=_optional_str(
-                    keyless_data, "certificateOIDCIssuerRegExp", keyless_path
-                ),
-                ct_log_verify=_optional_bool(keyless_data, "ctLogVerify", keyless_path, True),
-            )
+        keyless = _keyless_from(keyless_data, f"{path}.keyless") if keyless_data is not None else None
 
         policy: TrustPolicy = _build(
             cls,
@@ -257,6 +230,34 @@ _KEYLESS_FIELDS = (
     "certificateOIDCIssuer",
     "certificateOIDCIssuerRegExp",
 )
+
+
+def _keys_from(keys_data: Any, path: str) -> list[KeyRef]:
+    if not isinstance(keys_data, Sequence) or isinstance(keys_data, str):
+        raise ConfigError("keys must be a list", path=path)
+    keys = []
+    for index, entry in enumerate(keys_data):
+        key_path = f"{path}[{index}]"
+        _expect_mapping(entry, key_path)
+        _reject_unknown(entry, _KEY_FIELDS, key_path)
+        fields = {f: _optional_str(entry, f, key_path) for f in _KEY_FIELDS}
+        keys.append(_build(KeyRef, key_path, **fields))
+    return keys
+
+
+def _keyless_from(data: Any, path: str) -> Keyless:
+    _expect_mapping(data, path)
+    _reject_unknown(data, _KEYLESS_FIELDS, path)
+    keyless: Keyless = _build(
+        Keyless,
+        path,
+        certificate_identity=_optional_str(data, "certificateIdentity", path),
+        certificate_identity_regexp=_optional_str(data, "certificateIdentityRegExp", path),
+        certificate_oidc_issuer=_optional_str(data, "certificateOIDCIssuer", path),
+        certificate_oidc_issuer_regexp=_optional_str(data, "certificateOIDCIssuerRegExp", path),
+        ct_log_verify=_optional_bool(data, "ctLogVerify", path, True),
+    )
+    return keyless
 
 
 def _build(cls: Any, path: str, **kwargs: Any) -> Any:

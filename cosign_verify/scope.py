@@ -196,51 +196,64 @@ class ScopeMatcher:
     def __init__(self, policies: Iterable[TrustPolicy]) -> None:
         self._policies = tuple(policies)
         self._scopes: dict[str, tuple[Scope, ...]] = {}
-        self._exact: dict[str, TrustPolicy] = {}
         self._global: TrustPolicy | None = None
-        global_at: str | None = None
+        self._global_at = ""
         scoped: list[tuple[Scope, int, int]] = []
         names: dict[str, int] = {}
-
         for p_index, policy in enumerate(self._policies):
-            where = f"trustPolicies[{p_index}]"
             if policy.name in names:
                 raise ConfigError(
                     f"trust policy name {policy.name!r} is also used by trustPolicies[{names[policy.name]}]",
-                    path=f"{where}.name",
+                    path=f"trustPolicies[{p_index}].name",
                 )
             names[policy.name] = p_index
-            seen: set[str] = set()
-            parsed: list[Scope] = []
-            for s_index, text in enumerate(policy.scopes):
-                at = f"{where}.scopes[{s_index}]"
-                try:
-                    scope = Scope.parse(text)
-                except ConfigError as exc:
-                    raise ConfigError(
-                        f"trust policy {policy.name!r}: {exc.reason}", path=at, remediation=exc.remediation
-                    ) from None
-                if scope.canonical in seen:
-                    raise ConfigError(f"trust policy {policy.name!r}: duplicate scope {text!r}", path=at)
-                seen.add(scope.canonical)
-                parsed.append(scope)
-                if scope.kind is not ScopeKind.GLOBAL:
-                    scoped.append((scope, p_index, s_index))
-                elif len(policy.scopes) > 1:
-                    raise ConfigError(
-                        f"trust policy {policy.name!r}: the global scope '*' must be the policy's only scope",
-                        path=at,
-                    )
-                elif self._global is not None:
-                    raise ConfigError(
-                        f"trust policies {self._global.name!r} ({global_at}) and {policy.name!r} both use "
-                        "the global scope '*'; only one policy may",
-                        path=at,
-                    )
-                else:
-                    self._global, global_at = policy, where
-            self._scopes[policy.name] = tuple(parsed)
+            self._scopes[policy.name] = self._parse_scopes(policy, p_index, scoped)
+        self._check_overlaps(scoped)
+        self._exact: dict[str, TrustPolicy] = {}
+        self._prefixes: list[str] = []
+        self._prefix_policies: list[TrustPolicy] = []
+        for scope, p_index, _ in scoped:
+            if scope.kind is ScopeKind.EXACT:
+                self._exact[scope.prefix] = self._policies[p_index]
+            else:
+                self._prefixes.append(scope.prefix)
+                self._prefix_policies.append(self._policies[p_index])
 
+    def _parse_scopes(
+        self, policy: TrustPolicy, p_index: int, scoped: list[tuple[Scope, int, int]]
+    ) -> tuple[Scope, ...]:
+        """One policy's scopes, parsed; non-global ones are added to ``scoped``, the global one remembered."""
+        where = f"trustPolicies[{p_index}]"
+        parsed: dict[str, Scope] = {}
+        for s_index, text in enumerate(policy.scopes):
+            at = f"{where}.scopes[{s_index}]"
+            try:
+                scope = Scope.parse(text)
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"trust policy {policy.name!r}: {exc.reason}", path=at, remediation=exc.remediation
+                ) from None
+            if scope.canonical in parsed:
+                raise ConfigError(f"trust policy {policy.name!r}: duplicate scope {text!r}", path=at)
+            parsed[scope.canonical] = scope
+            if scope.kind is not ScopeKind.GLOBAL:
+                scoped.append((scope, p_index, s_index))
+            elif len(policy.scopes) > 1:
+                raise ConfigError(
+                    f"trust policy {policy.name!r}: the global scope '*' must be the policy's only scope",
+                    path=at,
+                )
+            elif self._global is not None:
+                raise ConfigError(
+                    f"trust policies {self._global.name!r} ({self._global_at}) and {policy.name!r} both use "
+                    "the global scope '*'; only one policy may",
+                    path=at,
+                )
+            else:
+                self._global, self._global_at = policy, where
+        return tuple(parsed.values())
+
+    def _check_overlaps(self, scoped: list[tuple[Scope, int, int]]) -> None:
         # Sorted, any scope that covers another is followed directly by one it
         # covers, so comparing neighbours finds an overlap whenever there is one.
         scoped.sort(key=lambda item: (item[0].prefix, item[0].kind is ScopeKind.EXACT))
@@ -252,15 +265,6 @@ class ScopeMatcher:
                     path=f"trustPolicies[{right[1]}].scopes[{right[2]}]",
                     remediation="make the scopes disjoint: no scope may cover another",
                 )
-
-        self._prefixes: list[str] = []
-        self._prefix_policies: list[TrustPolicy] = []
-        for scope, p_index, _ in scoped:
-            if scope.kind is ScopeKind.EXACT:
-                self._exact[scope.prefix] = self._policies[p_index]
-            else:
-                self._prefixes.append(scope.prefix)
-                self._prefix_policies.append(self._policies[p_index])
 
     @property
     def policies(self) -> tuple[TrustPolicy, ...]:

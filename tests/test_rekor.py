@@ -21,7 +21,7 @@ from cosign_verify._internal.rekor import (
     verify_inclusion,
 )
 from cosign_verify.testing import FakeSigstore
-from cosign_verify.testing.fake_sigstore import inclusion_path, merkle_root
+from cosign_verify.testing.fake_rekor import inclusion_path, merkle_root
 
 from .conftest import fails_with
 

@@ -86,6 +86,12 @@ class MemoryStore:
                     listed.append(referrer)
         return descriptor
 
+    def tags(self, repository: Reference) -> list[str]:
+        """The tags of ``repository``'s repository, sorted (none for an unknown repository)."""
+        with self._lock:
+            repo = self._repos.get(repository.name)
+            return sorted(repo.tags) if repo else []
+
     # --- ReferrerStore ---------------------------------------------------
 
     def resolve(self, reference: Reference) -> Descriptor:

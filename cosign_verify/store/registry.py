@@ -13,15 +13,13 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 import requests
 
-from .._internal.failure import Failure
-from .._internal.strict_json import loads_strict
 from ..errors import StoreError
 from ..mediatypes import (
     COSIGN_SIGNATURE_ARTIFACT_TYPE,
@@ -31,11 +29,13 @@ from ..mediatypes import (
     OCI_IMAGE_INDEX,
     OCI_IMAGE_MANIFEST,
 )
-from ..reference import Reference, check_digest
+from ..reference import Reference
 from .auth import AuthProvider
 from .base import Descriptor, check_content, compute_digest, cosign_signature_tag, referrer_descriptor
 from .cache import Cache, MemoryCache
+from .oci import checked_digest, descriptors, parse_json, referrers_tag
 from .options import RegistryOptions
+from .push import push_blob, push_manifest
 from .transport import Response, Transport
 
 log = logging.getLogger(__name__)
@@ -44,49 +44,6 @@ MANIFEST_ACCEPT = ", ".join((OCI_IMAGE_MANIFEST, OCI_IMAGE_INDEX, DOCKER_MANIFES
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _API = "api"
 _TAG_SCHEMA = "tag-schema"
-
-
-def referrers_tag(digest: str) -> str:
-    """The referrers tag schema's tag for a subject digest: ``sha256-<hex>``."""
-    algorithm, _, encoded = digest.partition(":")
-    return f"{algorithm}-{encoded}"
-
-
-def _digest(value: str, where: str) -> str:
-    try:
-        return check_digest(value)
-    except ValueError as exc:
-        raise StoreError(f"{where}: {exc}") from None
-
-
-def _json(data: bytes, what: str) -> Any:
-    try:
-        return loads_strict(data, what)
-    except Failure as exc:
-        raise StoreError(exc.message) from None
-
-
-def _descriptors(index: Any, where: str) -> Iterator[Descriptor]:
-    if not isinstance(index, dict) or not isinstance(index.get("manifests", []), list):
-        raise StoreError(f"{where} is not an OCI image index")
-    for entry in index.get("manifests") or []:
-        if not isinstance(entry, dict):
-            raise StoreError(f"{where} has a malformed descriptor")
-        try:
-            digest = check_digest(entry["digest"])
-            size = int(entry["size"])
-        except (KeyError, TypeError, ValueError) as exc:  # ValueError includes InvalidReferenceError
-            raise StoreError(f"{where} has a malformed descriptor: {exc}") from None
-        annotations = entry.get("annotations") or {}
-        yield Descriptor(
-            media_type=str(entry.get("mediaType") or OCI_IMAGE_MANIFEST),
-            digest=digest,
-            size=size,
-            artifact_type=entry.get("artifactType") or None,
-            annotations={str(k): str(v) for k, v in annotations.items()}
-            if isinstance(annotations, dict)
-            else {},
-        )
 
 
 class OCIRegistryStore:
@@ -179,7 +136,7 @@ class OCIRegistryStore:
         if head.status == 200 and digest and size.isdigit() and (reference.digest in (None, digest)):
             descriptor = Descriptor(
                 media_type=head.headers.get("Content-Type", OCI_IMAGE_MANIFEST).split(";")[0],
-                digest=_digest(digest, f"Docker-Content-Digest of {reference}"),
+                digest=checked_digest(digest, f"Docker-Content-Digest of {reference}"),
                 size=int(size),
             )
         else:
@@ -196,7 +153,7 @@ class OCIRegistryStore:
         claimed = response.headers.get("Docker-Content-Digest")
         expected = reference.digest or claimed
         if expected:
-            _digest(expected, f"Docker-Content-Digest of {reference}")
+            checked_digest(expected, f"Docker-Content-Digest of {reference}")
             check_content(response.body, expected, f"manifest of {reference}")
         digest = expected or compute_digest(response.body)
         if claimed and claimed != digest:
@@ -212,7 +169,7 @@ class OCIRegistryStore:
 
     def fetch_manifest(self, repository: Reference, digest: str) -> bytes:
         """The manifest ``digest``, checked against it (and cached: it cannot change)."""
-        _digest(digest, "manifest digest")
+        checked_digest(digest, "manifest digest")
         key = f"manifest:{repository.name}@{digest}"
         cached = self._cache_get(key)
         if cached is not None:
@@ -226,7 +183,7 @@ class OCIRegistryStore:
 
     def fetch_blob(self, repository: Reference, digest: str) -> bytes:
         """The blob ``digest``, checked against it (and cached)."""
-        _digest(digest, "blob digest")
+        checked_digest(digest, "blob digest")
         key = f"blob:{repository.name}@{digest}"
         cached = self._cache_get(key)
         if cached is not None:
@@ -300,8 +257,8 @@ class OCIRegistryStore:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
             if page == 0 and content_type and content_type != OCI_IMAGE_INDEX:
                 return None  # something answered, but not the referrers API
-            index = _json(response.body, f"referrers list of {subject}")
-            found.extend(_descriptors(index, f"referrers list of {subject}"))
+            index = parse_json(response.body, f"referrers list of {subject}")
+            found.extend(descriptors(index, f"referrers list of {subject}"))
             next_link = _LINK_RE.search(response.headers.get("Link", ""))
             if not next_link:
                 return found
@@ -325,16 +282,18 @@ class OCIRegistryStore:
             raise self._fail(response, f"cannot read referrers index {tag} of {subject}")
         claimed = response.headers.get("Docker-Content-Digest")
         if claimed:
-            check_content(response.body, _digest(claimed, f"referrers index {tag}"), f"referrers index {tag}")
-        index = _json(response.body, f"referrers index {tag} of {subject}")
-        return list(_descriptors(index, f"referrers index {tag} of {subject}"))
+            check_content(
+                response.body, checked_digest(claimed, f"referrers index {tag}"), f"referrers index {tag}"
+            )
+        index = parse_json(response.body, f"referrers index {tag} of {subject}")
+        return list(descriptors(index, f"referrers index {tag} of {subject}"))
 
     def _with_artifact_type(self, subject: Reference, descriptor: Descriptor) -> Descriptor:
         """Fill in an artifact type an index entry left empty (or ``oci.empty``) from the manifest itself."""
         if descriptor.artifact_type and descriptor.artifact_type != OCI_EMPTY:
             return descriptor
         try:
-            manifest = _json(self.fetch_manifest(subject, descriptor.digest), "referrer manifest")
+            manifest = parse_json(self.fetch_manifest(subject, descriptor.digest), "referrer manifest")
         except StoreError as exc:
             log.warning(
                 "cannot read referrer %s of %s to learn its type: %s", descriptor.digest, subject, exc
@@ -368,35 +327,7 @@ class OCIRegistryStore:
 
     def push_blob(self, repository: Reference, data: bytes) -> Descriptor:
         """Upload a blob (POST then PUT), unless the registry already has it."""
-        digest = compute_digest(data)
-        descriptor = Descriptor(media_type="application/octet-stream", digest=digest, size=len(data))
-        head = self._get(repository, f"/blobs/{digest}", method="HEAD", scope="pull,push")
-        if head.status == 200:
-            return descriptor
-        start = self._get(repository, "/blobs/uploads/", method="POST", scope="pull,push", data=b"")
-        location = start.headers.get("Location")
-        if start.status != 202 or not location:
-            raise self._fail(start, f"cannot start blob upload to {repository.name}")
-        target = urlsplit(location)
-        prefix = f"/v2/{repository.repository}"
-        if target.netloc and target.netloc != urlsplit(start.url).netloc:
-            raise StoreError(f"upload location {location!r} points to another host")
-        if not target.path.startswith(prefix):
-            raise StoreError(f"unexpected upload location {location!r}")
-        params = dict(parse_qsl(target.query))
-        params["digest"] = digest
-        done = self._get(
-            repository,
-            target.path[len(prefix) :],
-            method="PUT",
-            scope="pull,push",
-            params=params,
-            data=data,
-            headers={"Content-Type": "application/octet-stream"},
-        )
-        if done.status != 201:
-            raise self._fail(done, f"cannot upload blob {digest} to {repository.name}")
-        return descriptor
+        return push_blob(self, repository, data)
 
     def push_manifest(
         self,
@@ -408,52 +339,4 @@ class OCIRegistryStore:
     ) -> Descriptor:
         """Upload a manifest by tag (or by digest). A manifest with a ``subject`` is added to the
         referrers tag-schema index when the registry does not say it handled the subject itself."""
-        digest = compute_digest(data)
-        response = self._get(
-            repository,
-            f"/manifests/{tag or digest}",
-            method="PUT",
-            scope="pull,push",
-            data=data,
-            headers={"Content-Type": media_type},
-        )
-        if response.status != 201:
-            raise self._fail(response, f"cannot push manifest to {repository.name}")
-        descriptor = Descriptor(media_type=media_type, digest=digest, size=len(data))
-        document = json.loads(data)
-        if tag is not None:
-            self._invalidate(repository, tag)
-        subject = document.get("subject") if isinstance(document, dict) else None
-        if isinstance(subject, dict) and "OCI-Subject" not in response.headers:
-            entry = referrer_descriptor(document, media_type=media_type, digest=digest, size=len(data))
-            self._add_to_referrers_index(repository, str(subject["digest"]), entry)
-        if isinstance(subject, dict):
-            self._invalidate_referrers(repository, str(subject["digest"]))
-        return descriptor
-
-    def _invalidate(self, repository: Reference, tag: str) -> None:
-        self.cache.delete(f"resolve:{repository.name}:{tag}")
-        match = re.fullmatch(r"(sha256|sha512)-([0-9a-f]+)(\.sig)?", tag)
-        if match:
-            self._invalidate_referrers(repository, f"{match.group(1)}:{match.group(2)}")
-
-    def _invalidate_referrers(self, repository: Reference, subject_digest: str) -> None:
-        # Filtered lists are cached under their artifact type too; those expire with the TTL.
-        for flag in (0, 1):
-            self.cache.delete(f"referrers:{repository.name}@{subject_digest}:{flag}:")
-
-    def _add_to_referrers_index(self, repository: Reference, subject_digest: str, entry: Descriptor) -> None:
-        tag = referrers_tag(subject_digest)
-        ref = Reference(registry=repository.registry, repository=repository.repository, tag=tag)
-        manifests: list[dict[str, Any]] = []
-        try:
-            existing = self.resolve(ref)
-            manifests = list(json.loads(self.fetch_manifest(ref, existing.digest)).get("manifests") or [])
-        except StoreError as exc:
-            if not str(exc).endswith("not found"):
-                raise
-        if any(m.get("digest") == entry.digest for m in manifests):
-            return
-        manifests.append(entry.to_dict())
-        index = {"schemaVersion": 2, "mediaType": OCI_IMAGE_INDEX, "manifests": manifests}
-        self.push_manifest(ref, json.dumps(index, separators=(",", ":")).encode(), OCI_IMAGE_INDEX, tag=tag)
+        return push_manifest(self, repository, data, media_type, tag=tag)

@@ -14,7 +14,8 @@ Use it in your own tests::
 from __future__ import annotations
 
 from .docker_registry import DockerRegistryProcess
-from .fake_sigstore import FakeSigstore, KeylessSigner, LogRecord
+from .fake_rekor import FakeRekor, LogRecord
+from .fake_sigstore import FakeSigstore, KeylessSigner
 from .keys import (
     ALGORITHMS,
     KeyPair,
@@ -39,6 +40,7 @@ from .signer import (
 __all__ = [
     "ALGORITHMS",
     "DockerRegistryProcess",
+    "FakeRekor",
     "FakeSigstore",
     "KeylessSigner",
     "Fault",

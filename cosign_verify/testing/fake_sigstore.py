@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import struct
-import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,19 +19,14 @@ from typing import Any
 
 import attrs
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from .._internal.certificate import OID_ISSUER_V1, OID_ISSUER_V2
 from .._internal.crypto import key_id
-from .._internal.rekor import leaf_hash, node_hash
-from . import _der
+from .fake_fulcio import FakeFulcio
+from .fake_rekor import FakeRekor, LogRecord
 from .fake_tsa import FakeTimestampAuthority
 from .keys import PrivateKey, sign_bytes
-
-OID_SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _pem(certificate: x509.Certificate) -> bytes:
@@ -48,55 +41,6 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def merkle_root(leaves: list[bytes]) -> bytes:
-    """RFC 6962 Merkle tree hash of already-hashed leaves."""
-    if not leaves:
-        return hashlib.sha256(b"").digest()
-    if len(leaves) == 1:
-        return leaves[0]
-    split = 1 << ((len(leaves) - 1).bit_length() - 1)
-    return node_hash(merkle_root(leaves[:split]), merkle_root(leaves[split:]))
-
-
-def inclusion_path(index: int, leaves: list[bytes]) -> list[bytes]:
-    """RFC 6962 audit path for leaf ``index``."""
-    if len(leaves) <= 1:
-        return []
-    split = 1 << ((len(leaves) - 1).bit_length() - 1)
-    if index < split:
-        return [*inclusion_path(index, leaves[:split]), merkle_root(leaves[split:])]
-    return [*inclusion_path(index - split, leaves[split:]), merkle_root(leaves[:split])]
-
-
-@attrs.frozen(kw_only=True)
-class LogRecord:
-    """One fake Rekor entry, with what a cosign bundle and the v1 API need."""
-
-    uuid: str
-    body: str
-    integrated_time: int
-    log_index: int
-    log_id: str
-    signed_entry_timestamp: str
-    payload_sha256: str
-    kind: str = "hashedrekord"
-
-    def cosign_bundle(self) -> str:
-        """The ``dev.sigstore.cosign/bundle`` annotation for this entry."""
-        return json.dumps(
-            {
-                "SignedEntryTimestamp": self.signed_entry_timestamp,
-                "Payload": {
-                    "body": self.body,
-                    "integratedTime": self.integrated_time,
-                    "logIndex": self.log_index,
-                    "logID": self.log_id,
-                },
-            },
-            separators=(",", ":"),
-        )
-
-
 class FakeSigstore:
     """A complete, private Sigstore deployment in memory, for tests.
 
@@ -108,25 +52,12 @@ class FakeSigstore:
         self._now = now
         self.origin = origin
         start = self.now() - timedelta(days=1)
-        self.root_key = ec.generate_private_key(ec.SECP384R1())
-        self.intermediate_key = ec.generate_private_key(ec.SECP384R1())
-        self.ct_key = ec.generate_private_key(ec.SECP256R1())
-        self.rekor_key = ec.generate_private_key(ec.SECP256R1())
-        self.root = self._ca("fake-sigstore-root", self.root_key, self.root_key, None, start, path_length=1)
-        self.intermediate = self._ca(
-            "fake-sigstore-intermediate",
-            self.intermediate_key,
-            self.root_key,
-            self.root,
-            start,
-            path_length=0,
-        )
-        self.rekor_log_id = key_id(self.rekor_key.public_key())
-        self.ct_log_id = key_id(self.ct_key.public_key())
+        self.fulcio = FakeFulcio(now=self.now, start=start)
+        self.rekor = FakeRekor(now=self.now, origin=origin)
         self.tsa = FakeTimestampAuthority(valid_from=start)
-        self.records: list[LogRecord] = []
-        self._leaves: list[bytes] = []
-        self._lock = threading.Lock()
+        # The CA's parts, by the names the trusted root and older tests use.
+        self.root, self.intermediate = self.fulcio.root, self.fulcio.intermediate
+        self.ct_key, self.ct_log_id = self.fulcio.ct_key, self.fulcio.ct_log_id
 
     def now(self) -> datetime:
         """The fake's clock."""
@@ -134,262 +65,48 @@ class FakeSigstore:
 
     # --- the CA ------------------------------------------------------------------
 
-    def _ca(
-        self,
-        name: str,
-        key: ec.EllipticCurvePrivateKey,
-        signer: ec.EllipticCurvePrivateKey,
-        issuer: x509.Certificate | None,
-        start: datetime,
-        *,
-        path_length: int,
-    ) -> x509.Certificate:
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cosign-verify test"),
-                x509.NameAttribute(NameOID.COMMON_NAME, name),
-            ]
-        )
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer.subject if issuer else subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        )
-        if issuer is not None:
-            builder = builder.add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
-            ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-        return builder.sign(signer, hashes.SHA384())
-
     def issue(
-        self,
-        identity: str = "signer@example.com",
-        issuer: str = "https://issuer.example",
-        *,
-        key: PrivateKey | None = None,
-        not_before: datetime | None = None,
-        lifetime: timedelta = timedelta(minutes=10),
-        sct: bool | str = True,
-        code_signing: bool = True,
+        self, identity: str = "signer@example.com", issuer: str = "https://issuer.example", **options: Any
     ) -> tuple[x509.Certificate, PrivateKey]:
-        """A Fulcio-like leaf certificate for ``identity`` (an email, or a URI when it has ``://``).
-
-        ``sct``: True embeds a valid SCT, False none, ``"corrupt"`` one whose signature does not verify.
-        """
-        private_key: PrivateKey = key if key is not None else ec.generate_private_key(ec.SECP256R1())
-        start = not_before or self.now() - timedelta(seconds=30)
-        name: x509.GeneralName = (
-            x509.UniformResourceIdentifier(identity) if "://" in identity else x509.RFC822Name(identity)
-        )
-        usages = [ExtendedKeyUsageOID.CODE_SIGNING if code_signing else ExtendedKeyUsageOID.CLIENT_AUTH]
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([]))
-            .issuer_name(self.intermediate.subject)
-            .public_key(private_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + lifetime)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(private_key.public_key()), critical=False
-            )
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.intermediate_key.public_key()),
-                critical=False,
-            )
-            .add_extension(x509.SubjectAlternativeName([name]), critical=True)
-            .add_extension(x509.UnrecognizedExtension(OID_ISSUER_V1, issuer.encode()), critical=False)
-            .add_extension(
-                x509.UnrecognizedExtension(OID_ISSUER_V2, _der.utf8_string(issuer)), critical=False
-            )
-        )
-        if not sct:
-            return builder.sign(self.intermediate_key, hashes.SHA384()), private_key
-        precertificate = builder.sign(self.intermediate_key, hashes.SHA384())
-        sct_list = self._sct_list(precertificate.tbs_certificate_bytes, start, corrupt=sct == "corrupt")
-        certificate = builder.add_extension(
-            x509.UnrecognizedExtension(OID_SCT_LIST, _der.octet_string(sct_list)), critical=False
-        ).sign(self.intermediate_key, hashes.SHA384())
-        assert certificate.tbs_precertificate_bytes == precertificate.tbs_certificate_bytes
-        return certificate, private_key
-
-    def _sct_list(self, tbs: bytes, when: datetime, *, corrupt: bool = False) -> bytes:
-        timestamp = (when - _EPOCH) // timedelta(milliseconds=1)
-        issuer_key_hash = hashlib.sha256(_spki(self.intermediate_key.public_key())).digest()
-        signed = (
-            struct.pack(">BBQH", 0, 0, timestamp, 1)
-            + issuer_key_hash
-            + len(tbs).to_bytes(3, "big")
-            + tbs
-            + struct.pack(">H", 0)
-        )
-        signature = self.ct_key.sign(signed + (b"x" if corrupt else b""), ec.ECDSA(hashes.SHA256()))
-        sct = (
-            bytes([0])
-            + self.ct_log_id
-            + struct.pack(">Q", timestamp)
-            + struct.pack(">H", 0)
-            + bytes([4, 3])
-            + struct.pack(">H", len(signature))
-            + signature
-        )
-        item = struct.pack(">H", len(sct)) + sct
-        return struct.pack(">H", len(item)) + item
+        """A Fulcio-like leaf certificate for ``identity`` (see :meth:`FakeFulcio.issue`)."""
+        return self.fulcio.issue(identity, issuer, **options)
 
     def chain_pem(self) -> bytes:
-        """The ``dev.sigstore.cosign/chain`` annotation: intermediate, then root."""
-        return _pem(self.intermediate) + _pem(self.root)
+        """The intermediate and root certificates in PEM, as cosign's chain annotation holds them."""
+        return self.fulcio.chain_pem()
 
-    # --- the Rekor log ---------------------------------------------------------------
+    # --- the Rekor log (see FakeRekor) ---------------------------------------------------
 
-    def log(
-        self,
-        payload: bytes,
-        signature: bytes,
-        verifier_pem: bytes,
-        *,
-        integrated_time: datetime | None = None,
-    ) -> LogRecord:
-        """Append a hashedrekord entry for ``signature`` over ``payload`` and sign its SET."""
-        digest = hashlib.sha256(payload).hexdigest()
-        entry = {
-            "apiVersion": "0.0.1",
-            "kind": "hashedrekord",
-            "spec": {
-                "data": {"hash": {"algorithm": "sha256", "value": digest}},
-                "signature": {
-                    "content": base64.b64encode(signature).decode(),
-                    "publicKey": {"content": base64.b64encode(verifier_pem).decode()},
-                },
-            },
-        }
-        return self._append(entry, digest, integrated_time)
+    @property
+    def rekor_key(self) -> ec.EllipticCurvePrivateKey:
+        """The Rekor log's signing key."""
+        return self.rekor.key
 
-    def log_dsse(
-        self,
-        payload: bytes,
-        signature: bytes,
-        verifier_pem: bytes,
-        *,
-        integrated_time: datetime | None = None,
-    ) -> LogRecord:
-        """Append a dsse 0.0.1 entry for a DSSE envelope's ``payload`` and ``signature``."""
-        digest = hashlib.sha256(payload).hexdigest()
-        entry = {
-            "apiVersion": "0.0.1",
-            "kind": "dsse",
-            "spec": {
-                "payloadHash": {"algorithm": "sha256", "value": digest},
-                "signatures": [
-                    {
-                        "signature": base64.b64encode(signature).decode(),
-                        "verifier": base64.b64encode(verifier_pem).decode(),
-                    }
-                ],
-            },
-        }
-        return self._append(entry, digest, integrated_time)
+    @property
+    def rekor_log_id(self) -> bytes:
+        """The Rekor log's id (SHA-256 of its public key)."""
+        return self.rekor.log_id
 
-    def _append(
-        self, entry: dict[str, Any], payload_sha256: str, integrated_time: datetime | None
-    ) -> LogRecord:
-        import rfc8785
+    @property
+    def records(self) -> list[LogRecord]:
+        """Every entry logged so far, in log order."""
+        return self.rekor.records
 
-        body_bytes = json.dumps(entry, separators=(",", ":")).encode()
-        body = base64.b64encode(body_bytes).decode()
-        moment = int((integrated_time or self.now()).timestamp())
-        with self._lock:
-            index = len(self._leaves)
-            self._leaves.append(leaf_hash(body_bytes))
-            fields: dict[str, str | int] = {
-                "body": body,
-                "integratedTime": moment,
-                "logIndex": index,
-                "logID": self.rekor_log_id.hex(),
-            }
-            set_signature = self.rekor_key.sign(rfc8785.dumps(fields), ec.ECDSA(hashes.SHA256()))
-            record = LogRecord(
-                uuid=leaf_hash(body_bytes).hex(),
-                body=body,
-                integrated_time=moment,
-                log_index=index,
-                log_id=self.rekor_log_id.hex(),
-                signed_entry_timestamp=base64.b64encode(set_signature).decode(),
-                payload_sha256=payload_sha256,
-                kind=str(entry["kind"]),
-            )
-            self.records.append(record)
-        return record
+    def log(self, payload: bytes, signature: bytes, verifier_pem: bytes, **options: Any) -> LogRecord:
+        """Log a hashedrekord entry (see :meth:`FakeRekor.log`)."""
+        return self.rekor.log(payload, signature, verifier_pem, **options)
+
+    def log_dsse(self, payload: bytes, signature: bytes, verifier_pem: bytes, **options: Any) -> LogRecord:
+        """Log a dsse entry (see :meth:`FakeRekor.log_dsse`)."""
+        return self.rekor.log_dsse(payload, signature, verifier_pem, **options)
 
     def checkpoint(self, tree_size: int | None = None) -> tuple[str, bytes]:
-        """A signed-note checkpoint for the log at ``tree_size`` (default: now); returns it and the root."""
-        with self._lock:
-            leaves = self._leaves[: tree_size if tree_size is not None else len(self._leaves)]
-        root = merkle_root(leaves)
-        body = f"{self.origin}\n{len(leaves)}\n{base64.b64encode(root).decode()}\n"
-        signature = self.rekor_key.sign(body.encode(), ec.ECDSA(hashes.SHA256()))
-        note = base64.b64encode(self.rekor_log_id[:4] + signature).decode()
-        signer = self.origin.split(" ")[0]  # like Rekor: the key's name is the host, without the tree id
-        return f"{body}\n\u2014 {signer} {note}\n", root
+        """A signed checkpoint of the log (see :meth:`FakeRekor.checkpoint`)."""
+        return self.rekor.checkpoint(tree_size)
 
     def entry_document(self, record: LogRecord) -> dict[str, Any]:
-        """What Rekor's ``GET /api/v1/log/entries/{uuid}`` answers for ``record``."""
-        with self._lock:
-            leaves = list(self._leaves)
-        checkpoint, root = self.checkpoint(len(leaves))
-        return {
-            record.uuid: {
-                "body": record.body,
-                "integratedTime": record.integrated_time,
-                "logID": record.log_id,
-                "logIndex": record.log_index,
-                "verification": {
-                    "signedEntryTimestamp": record.signed_entry_timestamp,
-                    "inclusionProof": {
-                        "checkpoint": checkpoint,
-                        "hashes": [h.hex() for h in inclusion_path(record.log_index, leaves)],
-                        "logIndex": record.log_index,
-                        "rootHash": root.hex(),
-                        "treeSize": len(leaves),
-                    },
-                },
-            }
-        }
+        """What Rekor's API answers for ``record`` (see :meth:`FakeRekor.entry_document`)."""
+        return self.rekor.entry_document(record)
 
     # --- signing ------------------------------------------------------------------------
 
@@ -479,23 +196,7 @@ class FakeSigstore:
             }
         else:
             material = {"publicKey": {"hint": b64(hashlib.sha256(_spki(public_key)).digest())}}
-        material["tlogEntries"] = [
-            {
-                "logIndex": str(record.log_index),
-                "logId": {"keyId": b64(bytes.fromhex(record.log_id))},
-                "kindVersion": {"kind": record.kind, "version": "0.0.1"},
-                "integratedTime": str(record.integrated_time),
-                "inclusionPromise": {"signedEntryTimestamp": record.signed_entry_timestamp},
-                "inclusionProof": {
-                    "logIndex": str(record.log_index),
-                    "rootHash": b64(bytes.fromhex(proof["rootHash"])),
-                    "treeSize": str(proof["treeSize"]),
-                    "hashes": [b64(bytes.fromhex(h)) for h in proof["hashes"]],
-                    "checkpoint": {"envelope": proof["checkpoint"]},
-                },
-                "canonicalizedBody": record.body,
-            }
-        ]
+        material["tlogEntries"] = [_tlog_entry(record, proof)]
         bundle: dict[str, Any] = {
             "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
             "verificationMaterial": material,
@@ -613,3 +314,26 @@ class KeylessSigner:
         return self.sigstore.sigstore_bundle(
             statement, signature, certificate, record, payload_type=IN_TOTO_PAYLOAD_TYPE
         )
+
+
+def _tlog_entry(record: LogRecord, proof: dict[str, Any]) -> dict[str, Any]:
+    """A bundle's ``tlogEntries[]`` item for ``record``, with its SET and inclusion proof."""
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    return {
+        "logIndex": str(record.log_index),
+        "logId": {"keyId": b64(bytes.fromhex(record.log_id))},
+        "kindVersion": {"kind": record.kind, "version": "0.0.1"},
+        "integratedTime": str(record.integrated_time),
+        "inclusionPromise": {"signedEntryTimestamp": record.signed_entry_timestamp},
+        "inclusionProof": {
+            "logIndex": str(record.log_index),
+            "rootHash": b64(bytes.fromhex(proof["rootHash"])),
+            "treeSize": str(proof["treeSize"]),
+            "hashes": [b64(bytes.fromhex(h)) for h in proof["hashes"]],
+            "checkpoint": {"envelope": proof["checkpoint"]},
+        },
+        "canonicalizedBody": record.body,
+    }

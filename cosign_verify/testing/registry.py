@@ -3,7 +3,9 @@
 It speaks enough of the distribution API to push and pull, serves the
 referrers API (switchable off, to act like registries without it), can
 require basic or bearer auth, and injects faults: status codes, delays,
-truncated or corrupted bodies, wrong digests, redirects.
+truncated or corrupted bodies, wrong digests, redirects. Content is held in
+a :class:`~cosign_verify.MemoryStore` (``server.store``), the one storage
+model of the library and its toolkit.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from ..errors import CosignVerifyError
 from ..mediatypes import OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST
-from ..store.base import referrer_descriptor
+from ..reference import Reference
+from ..store.memory import MemoryStore
 from ._background import BackgroundServer
 
 _ROUTE = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|referrers)/(?P<ref>[^/]+)$")
@@ -58,16 +62,18 @@ class Fault:
         return self.times != 0 and (self.method in (None, method)) and re.search(self.path, path) is not None
 
 
-@attrs.define
-class _Repo:
-    blobs: dict[str, bytes] = attrs.field(factory=dict)
-    manifests: dict[str, tuple[bytes, str]] = attrs.field(factory=dict)
-    tags: dict[str, str] = attrs.field(factory=dict)
-    uploads: dict[str, bytearray] = attrs.field(factory=dict)
+_STORE_REGISTRY = (
+    "registry.test"  # the registry part of the references the server's MemoryStore files content under
+)
 
 
 def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _reference(name: str, *, tag: str | None = None, digest: str | None = None) -> Reference:
+    """``name`` as a reference into the server's store (raises InvalidReferenceError for a bad name)."""
+    return Reference.parse(f"{_STORE_REGISTRY}/{name}" + (f"@{digest}" if digest else f":{tag or 'latest'}"))
 
 
 class RegistryServer(BackgroundServer):
@@ -101,7 +107,8 @@ class RegistryServer(BackgroundServer):
         self.log: list[tuple[str, str, dict[str, str]]] = []
         self.tokens_issued = 0
         self._tokens: dict[str, float] = {}
-        self._repos: dict[str, _Repo] = {}
+        self.store = MemoryStore(cosign_enabled=False)
+        self._uploads: dict[str, bytearray] = {}
         self._lock = threading.RLock()
         super().__init__()
 
@@ -134,9 +141,6 @@ class RegistryServer(BackgroundServer):
             return sum(1 for m, p, _ in self.log if method in (None, m) and re.search(path, p))
 
     # --- request handling (called from handler threads) -------------------------
-
-    def _repo(self, name: str) -> _Repo:
-        return self._repos.setdefault(name, _Repo())
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
@@ -213,41 +217,54 @@ class RegistryServer(BackgroundServer):
             )
         if path in ("/v2/", "/v2"):
             return 200, {"Content-Type": "application/json"}, b"{}"
-        with self._lock:
-            if (upload := _UPLOAD.match(path)) is not None:
-                return self._upload(method, upload.group("name"), upload.group("uuid"), query, body)
-            if (tags := _TAGS.match(path)) is not None:
-                repo = self._repos.get(tags.group("name"))
-                listed = sorted(repo.tags) if repo else []
-                return (
-                    200,
-                    {"Content-Type": "application/json"},
-                    json.dumps({"name": name, "tags": listed}).encode(),
-                )
-            if route is None:
-                return _error(404, "NAME_UNKNOWN", f"no route for {path}")
-            kind, ref = route.group("kind"), route.group("ref")
-            if kind == "manifests":
-                return self._manifest(method, name, ref, headers, body)
-            if kind == "blobs":
-                return self._blob(method, name, ref)
-            return self._referrers(method, name, ref, query)
+        try:
+            with self._lock:
+                return self._route(method, path, name, route, query, headers, body)
+        except CosignVerifyError as exc:  # a malformed name or digest, or content the store refuses
+            return _error(400, "NAME_INVALID", str(exc))
+
+    def _route(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        route: re.Match[str] | None,
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> tuple[int, dict[str, str], bytes]:
+        if (upload := _UPLOAD.match(path)) is not None:
+            return self._upload(method, upload.group("name"), upload.group("uuid"), query, body)
+        if _TAGS.match(path) is not None:
+            listed = self.store.tags(_reference(name))
+            return (
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps({"name": name, "tags": listed}).encode(),
+            )
+        if route is None:
+            return _error(404, "NAME_UNKNOWN", f"no route for {path}")
+        kind, ref = route.group("kind"), route.group("ref")
+        if kind == "manifests":
+            return self._manifest(method, name, ref, headers, body)
+        if kind == "blobs":
+            return self._blob(method, name, ref)
+        return self._referrers(method, name, ref, query)
 
     def _manifest(
         self, method: str, name: str, ref: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        repo = self._repo(name)
+        by_digest = ref.startswith("sha256:")
         if method == "PUT":
             digest = _digest(body)
-            if ref.startswith("sha256:") and ref != digest:
+            if by_digest and ref != digest:
                 return _error(400, "DIGEST_INVALID", "manifest digest does not match")
+            media_type = headers.get("Content-Type", OCI_IMAGE_MANIFEST)
             try:
+                self.store.push_manifest(_reference(name), body, media_type, tag=None if by_digest else ref)
                 document = json.loads(body)
-            except ValueError:
+            except (CosignVerifyError, ValueError):
                 return _error(400, "MANIFEST_INVALID", "not JSON")
-            repo.manifests[digest] = (body, headers.get("Content-Type", OCI_IMAGE_MANIFEST))
-            if not ref.startswith("sha256:"):
-                repo.tags[ref] = digest
             answer = {"Location": f"/v2/{name}/manifests/{digest}", "Docker-Content-Digest": digest}
             if (
                 self.referrers_api
@@ -258,16 +275,18 @@ class RegistryServer(BackgroundServer):
             return 201, answer, b""
         if method not in ("GET", "HEAD"):
             return _error(405, "UNSUPPORTED", method)
-        found = ref if ref.startswith("sha256:") else repo.tags.get(ref, "")
-        entry = repo.manifests.get(found)
-        if entry is None:
+        try:
+            wanted = _reference(name, digest=ref) if by_digest else _reference(name, tag=ref)
+            found = self.store.resolve(wanted)
+            data = self.store.fetch_manifest(wanted, found.digest)
+        except CosignVerifyError:
             return _error(404, "MANIFEST_UNKNOWN", f"{name}:{ref}")
-        data, media_type = entry
-        return 200, {"Content-Type": media_type, "Docker-Content-Digest": found}, data
+        return 200, {"Content-Type": found.media_type, "Docker-Content-Digest": found.digest}, data
 
     def _blob(self, method: str, name: str, digest: str) -> tuple[int, dict[str, str], bytes]:
-        data = self._repo(name).blobs.get(digest)
-        if data is None:
+        try:
+            data = self.store.fetch_blob(_reference(name), digest)
+        except CosignVerifyError:
             return _error(404, "BLOB_UNKNOWN", digest)
         if method not in ("GET", "HEAD"):
             return _error(405, "UNSUPPORTED", method)
@@ -276,31 +295,30 @@ class RegistryServer(BackgroundServer):
     def _upload(
         self, method: str, name: str, uuid: str, query: Mapping[str, list[str]], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        repo = self._repo(name)
         if method == "POST" and not uuid:
             if "digest" in query:
-                return self._finish(repo, name, bytes(body), query["digest"][0])
+                return self._finish(name, bytes(body), query["digest"][0])
             uuid = secrets.token_hex(8)
-            repo.uploads[uuid] = bytearray()
+            self._uploads[uuid] = bytearray()
             return 202, {"Location": f"/v2/{name}/blobs/uploads/{uuid}", "Range": "0-0"}, b""
-        if uuid not in repo.uploads:
+        if uuid not in self._uploads:
             return _error(404, "BLOB_UPLOAD_UNKNOWN", uuid)
-        repo.uploads[uuid].extend(body)
+        self._uploads[uuid].extend(body)
         if method == "PATCH":
-            size = len(repo.uploads[uuid])
+            size = len(self._uploads[uuid])
             return (
                 202,
                 {"Location": f"/v2/{name}/blobs/uploads/{uuid}", "Range": f"0-{max(size - 1, 0)}"},
                 b"",
             )
         if method == "PUT" and "digest" in query:
-            return self._finish(repo, name, bytes(repo.uploads.pop(uuid)), query["digest"][0])
+            return self._finish(name, bytes(self._uploads.pop(uuid)), query["digest"][0])
         return _error(400, "BLOB_UPLOAD_INVALID", "PUT needs ?digest=")
 
-    def _finish(self, repo: _Repo, name: str, data: bytes, digest: str) -> tuple[int, dict[str, str], bytes]:
+    def _finish(self, name: str, data: bytes, digest: str) -> tuple[int, dict[str, str], bytes]:
         if _digest(data) != digest:
             return _error(400, "DIGEST_INVALID", "blob digest does not match")
-        repo.blobs[digest] = data
+        self.store.push_blob(_reference(name), data)
         return 201, {"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest}, b""
 
     def _referrers(
@@ -308,17 +326,8 @@ class RegistryServer(BackgroundServer):
     ) -> tuple[int, dict[str, str], bytes]:
         if not self.referrers_api or method not in ("GET", "HEAD"):
             return _error(404, "NOT_FOUND", "referrers API disabled")
-        repo = self._repo(name)
-        entries = []
-        for manifest_digest, (data, media_type) in sorted(repo.manifests.items()):
-            document = json.loads(data)
-            subject = document.get("subject") if isinstance(document, dict) else None
-            if not isinstance(subject, dict) or subject.get("digest") != digest:
-                continue
-            referrer = referrer_descriptor(
-                document, media_type=media_type, digest=manifest_digest, size=len(data)
-            )
-            entries.append({**referrer.to_dict(), "artifactType": referrer.artifact_type})
+        referrers = sorted(self.store.list_referrers(_reference(name, digest=digest)), key=lambda d: d.digest)
+        entries = [{**r.to_dict(), "artifactType": r.artifact_type} for r in referrers]
         headers = {"Content-Type": OCI_IMAGE_INDEX}
         wanted = query.get("artifactType", [""])[0]
         if wanted:
