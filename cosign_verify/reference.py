@@ -43,6 +43,11 @@ _DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 
 def check_digest(digest: str) -> str:
     """Return ``digest`` if it is a well-formed sha256 or sha512 digest; raise otherwise."""
+    return _check_digest(digest) if isinstance(digest, str) else _check_digest(str(digest))
+
+
+@functools.lru_cache(maxsize=8192)
+def _check_digest(digest: str) -> str:
     algorithm, sep, encoded = digest.partition(":")
     if not sep or not _DIGEST_RE.fullmatch(digest):
         raise InvalidReferenceError(digest, "digest must look like 'sha256:<hex>'")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -37,23 +38,20 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 Check = Callable[[PublicKey, bytes, bytes], None]
 
 
-def _ecdsa_curve_hash(key: PublicKey, signature: bytes, message: bytes) -> None:
-    assert isinstance(key, ec.EllipticCurvePublicKey)
+# Each check is only ever given keys of the type its table row is for.
+def _ecdsa_curve_hash(key: Any, signature: bytes, message: bytes) -> None:
     key.verify(signature, message, ec.ECDSA(_CURVE_HASH[key.curve.name]()))
 
 
-def _rsa_pkcs1v15_sha256(key: PublicKey, signature: bytes, message: bytes) -> None:
-    assert isinstance(key, rsa.RSAPublicKey)
+def _rsa_pkcs1v15_sha256(key: Any, signature: bytes, message: bytes) -> None:
     key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
 
 
-def _ed25519(key: PublicKey, signature: bytes, message: bytes) -> None:
-    assert isinstance(key, ed25519.Ed25519PublicKey)
+def _ed25519(key: Any, signature: bytes, message: bytes) -> None:
     key.verify(signature, message)
 
 
-def _ecdsa_name(key: PublicKey) -> str:
-    assert isinstance(key, ec.EllipticCurvePublicKey)
+def _ecdsa_name(key: Any) -> str:
     return f"ecdsa-{_CURVE_HASH[key.curve.name].name}"
 
 
@@ -65,11 +63,15 @@ ALGORITHMS: dict[type, tuple[tuple[Callable[[PublicKey], str], Check], ...]] = {
 }
 
 
+_BY_CLASS: dict[type, tuple[tuple[Callable[[PublicKey], str], Check], ...]] = {}
+
+
 def _table(key: PublicKey) -> tuple[tuple[Callable[[PublicKey], str], Check], ...]:
-    for kind, entries in ALGORITHMS.items():
-        if isinstance(key, kind):
-            return entries
-    return ()  # pragma: no cover - keys are checked when loaded
+    entries = _BY_CLASS.get(type(key))
+    if entries is None:  # isinstance against cryptography's ABCs is slow: once per concrete class
+        entries = next((rows for kind, rows in ALGORITHMS.items() if isinstance(key, kind)), ())
+        _BY_CLASS[type(key)] = entries
+    return entries
 
 
 def verify(key: PublicKey, signature: bytes, message: bytes) -> str | None:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import attrs
 
-from ..keys.loading import describe_key
 from ..reference import Reference
 from .context import VerificationContext
 from .crypto import public_key_pem, verify
@@ -61,7 +60,7 @@ class CosignLayerSignature:
     def check_key(self, ctx: VerificationContext, key: ResolvedKey) -> Evidence:
         if verify(key.key, self.signature.signature, self.signature.payload) is None:
             raise Failure(FailureReason.SIGNATURE_INVALID, f"signature does not verify with {key.label}")
-        summary = [f"signature verified with {key.label} ({describe_key(key.key)})"]
+        summary = [f"signature verified with {key.label} ({key.description})"]
         summary.append(check_claims(self.claims, ctx.subject))
         if not ctx.policy.tlog_verify:
             summary.append(

@@ -17,6 +17,10 @@ from typing import Protocol
 
 from ..mediatypes import SIGSTORE_BUNDLE_TYPES
 from .context import VerificationContext
+
+# The formats, chosen by format_for (imported after the protocols they implement).
+from .format_bundle import BUNDLE_FORMAT
+from .format_cosign import COSIGN_FORMAT
 from .outcomes import Evidence
 from .policy_keys import ResolvedKey
 from .simple_signing import SignatureLayer
@@ -55,9 +59,6 @@ class SignatureFormat(Protocol):
 
 def format_for(artifact_type: str | None, layers: Sequence[SignatureLayer]) -> SignatureFormat:
     """The format of a referrer: a Sigstore bundle by its artifact type or its layers, else cosign's layers."""
-    from .format_bundle import BUNDLE_FORMAT
-    from .format_cosign import COSIGN_FORMAT
-
     bundle_layers = sum(1 for layer in layers if layer.media_type in SIGSTORE_BUNDLE_TYPES)
     if artifact_type in SIGSTORE_BUNDLE_TYPES or (bundle_layers and bundle_layers == len(layers)):
         return BUNDLE_FORMAT

@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 
 from ..errors import ConfigError, UnsupportedKeyError
-from ..keys.loading import PublicKey
+from ..keys.loading import PublicKey, describe_key
 from ..keys.providers import KeyProviders, TrustedKey, read_key_file
 from ..policy import KeyRef, TrustPolicy
 from ..report import KeyInformation
@@ -24,6 +24,9 @@ class ResolvedKey:
     name: str
     version: str
     key: PublicKey = attrs.field(eq=False, repr=False)
+    description: str = attrs.field(
+        default=attrs.Factory(lambda self: describe_key(self.key), takes_self=True), eq=False
+    )
 
     @property
     def information(self) -> KeyInformation:
