@@ -80,7 +80,7 @@ def main() -> None:
         host = urlsplit(f"http://{registry.registry}")
 
         def replay() -> None:
-            connection = http.client.HTTPConnection(host.hostname, host.port)
+            connection = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port)
             for method, path, accept in recorded:
                 connection.request(method, path, headers={"Accept": accept} if accept else {})
                 response = connection.getresponse()
@@ -103,9 +103,10 @@ def main() -> None:
                 timings[name].append(time.perf_counter() - start)
 
     median = {name: statistics.median(values) for name, values in timings.items()}
-    results = {
+    lines = [f"{m} {p}" for m, p, _ in recorded]
+    results: dict[str, Any] = {
         "requests_per_cold_verification": requests_per_cold,
-        "requests": [f"{m} {p}" for m, p, _ in recorded],
+        "requests": lines,
         "cold_verify_ms": round(median["cold"] * 1e3, 2),
         "http_client_replay_ms": round(median["replay"] * 1e3, 2),
         "cold_over_replay": round(median["cold"] / median["replay"], 2),
@@ -113,7 +114,7 @@ def main() -> None:
         "rounds": ROUNDS,
     }
     print(f"cold verification: {requests_per_cold} HTTP requests")
-    for line in results["requests"]:
+    for line in lines:
         print(f"  {line}")
     print(
         f"cold Executor.verify {results['cold_verify_ms']} ms | http.client replay of the same requests "
