@@ -55,10 +55,13 @@ class KeyVerification:
     summary: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     reason: FailureReason | None = None
     remediation: str | None = None
+    algorithm: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Ratify's ``verifications[]`` entry."""
+        """Ratify's ``verifications[]`` entry, with the ``algorithm`` that verified (our extension)."""
         out: dict[str, Any] = {"isSuccess": self.is_success, "bundleVerified": self.bundle_verified}
+        if self.algorithm:
+            out["algorithm"] = self.algorithm
         if self.error:
             out["error"] = self.error
         if self.key_information is not None:

@@ -74,20 +74,26 @@ class RekorLog:
             raise Failure(
                 FailureReason.TLOG_UNAVAILABLE, f"refusing to query Rekor over plain HTTP ({self.url})"
             )
-        digest = hashlib.sha256(payload).hexdigest()
         deadline = self.http.deadline()
-        uuids = self._json("POST", "/api/v1/index/retrieve", deadline, {"hash": f"sha256:{digest}"})
-        if not isinstance(uuids, list) or not uuids:
-            raise Failure(
-                FailureReason.TLOG_UNAVAILABLE,
-                f"Rekor at {self.url} has no entry for this payload (sha256:{digest[:16]}...)",
-            )
+        uuids = self._search(payload, deadline)
         records = (
             (uuid, self._record(uuid, deadline))
             for uuid in uuids[:MAX_CANDIDATES]
             if isinstance(uuid, str) and uuid.isalnum()
         )
         return first_verified(records, content, trusted_root, "Rekor")
+
+    def _search(self, payload: bytes, deadline: float) -> list[Any]:
+        """Entry UUIDs for the payload: by its SHA-256, else its SHA-512 (entries may record either)."""
+        for algorithm in ("sha256", "sha512"):
+            digest = hashlib.new(algorithm, payload).hexdigest()
+            uuids = self._json("POST", "/api/v1/index/retrieve", deadline, {"hash": f"{algorithm}:{digest}"})
+            if isinstance(uuids, list) and uuids:
+                return uuids
+        raise Failure(
+            FailureReason.TLOG_UNAVAILABLE,
+            f"Rekor at {self.url} has no entry for this payload (sha256:{hashlib.sha256(payload).hexdigest()[:16]}...)",
+        )
 
     def _record(self, uuid: str, deadline: float) -> Any:
         answer = self._json("GET", f"/api/v1/log/entries/{uuid}", deadline)

@@ -30,7 +30,7 @@ from .certificate import IdentityPolicy
 from .crypto import spki_der, verify, verify_prehashed
 from .failure import Failure, FailureReason
 from .keyless import check_certificate
-from .log_entry import IN_TOTO_PAYLOAD_TYPE, SignedContent, check_entry, pae
+from .log_entry import IN_TOTO_PAYLOAD_TYPE, PROTOBUF_HASHES, SignedContent, check_entry, pae
 from .rekor import verify_inclusion, verify_set
 from .strict_json import loads_strict
 from .timestamp import verify_timestamp
@@ -71,6 +71,7 @@ class BundleOutcome:
     summary: tuple[str, ...]
     statement: dict[str, Any] | None = None
     key_name: str | None = None
+    algorithm: str | None = None
 
 
 def _tlog(message: str) -> Failure:
@@ -155,17 +156,28 @@ def signing_times(
     return times
 
 
-def _signature_verifies(key: PublicKey, bundle: SigstoreBundle, artifact: Artifact) -> bool:
+def _same_message(content: MessageSignature, artifact: Artifact) -> bool:
+    """Whether the bundle's stated message digest (SHA-256, -384 or -512) is the artifact's."""
+    algorithm = PROTOBUF_HASHES.get(content.digest_algorithm or "SHA2_256")
+    if algorithm == "sha256":
+        return content.digest == artifact.digest
+    if algorithm is None or artifact.data is None:
+        return False  # only the artifact's SHA-256 is known, or an unknown algorithm
+    return content.digest == hashlib.new(algorithm, artifact.data).digest()
+
+
+def _signature_verifies(key: PublicKey, bundle: SigstoreBundle, artifact: Artifact) -> str | None:
+    """The algorithm under which the bundle's signature verifies with ``key``, or None."""
     content = bundle.content
     if isinstance(content, DsseEnvelope):
-        return verify(key, content.signature, pae(content.payload_type, content.payload)) is not None
-    if content.digest and content.digest != artifact.digest:
+        return verify(key, content.signature, pae(content.payload_type, content.payload))
+    if content.digest and not _same_message(content, artifact):
         raise bundle_error(
             "the bundle's message digest is not the artifact's digest", FailureReason.SUBJECT_MISMATCH
         )
     if artifact.data is not None:
-        return verify(key, content.signature, artifact.data) is not None
-    return verify_prehashed(key, content.signature, artifact.digest) is not None
+        return verify(key, content.signature, artifact.data)
+    return verify_prehashed(key, content.signature, artifact.digest)
 
 
 def _candidates(
@@ -210,11 +222,13 @@ def verify_sigstore_bundle(
     summary: list[str] = []
     times = signing_times(bundle, trusted_root, summary)
     candidates = _candidates(bundle, times, trusted_root, identity, keys, ct_log_verify, summary)
-    verified = next(((n, k) for n, k in candidates if _signature_verifies(k, bundle, artifact)), None)
+    verified = next(
+        ((n, k, a) for n, k in candidates if (a := _signature_verifies(k, bundle, artifact))), None
+    )
     if verified is None:
         what = "the certificate's key" if bundle.certificate is not None else "any trusted key"
         raise Failure(FailureReason.SIGNATURE_INVALID, f"signature does not verify with {what}")
-    key_name, key = verified
+    key_name, key, algorithm = verified
     summary.append(
         f"signature verified with {key_name if bundle.certificate is None else 'the certificate key'}"
     )
@@ -230,14 +244,17 @@ def verify_sigstore_bundle(
         summary.append(
             f"in-toto statement for the artifact, predicate type {statement.get('predicateType')!r}"
         )
-    return BundleOutcome(summary=tuple(summary), statement=statement, key_name=key_name)
+    return BundleOutcome(summary=tuple(summary), statement=statement, key_name=key_name, algorithm=algorithm)
 
 
 def _signed_content(bundle: SigstoreBundle, artifact: Artifact, verifier_spki: bytes) -> SignedContent:
     content = bundle.content
     if isinstance(content, MessageSignature):
         return SignedContent(
-            signature=content.signature, verifier_spki=verifier_spki, artifact_sha256=artifact.digest
+            signature=content.signature,
+            verifier_spki=verifier_spki,
+            artifact_sha256=artifact.digest,
+            artifact=artifact.data,
         )
     return SignedContent(
         signature=content.signature,

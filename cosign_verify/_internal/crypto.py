@@ -5,8 +5,12 @@ Rekor signed entry timestamps and checkpoints, and CT logs' SCTs all call
 :func:`verify`; public keys are encoded by :func:`spki_der` and
 :func:`public_key_pem` and nowhere else.
 
-``ALGORITHMS`` is the table of what is accepted for each key type, in the
-order tried; :func:`verify` returns the name of the algorithm that verified.
+:func:`algorithms` is the table of what is accepted for each key type, in
+the order tried; :func:`verify` returns the name of the algorithm that
+verified. Accepting several is safe: each is a secure signature scheme on
+its own, and their encodings differ (PKCS#1 v1.5 names its hash inside the
+signed block, PSS and Ed25519ph are domain-separated, and an ECDSA
+signature under one hash would need a preimage to pass under another).
 """
 
 from __future__ import annotations
@@ -24,53 +28,89 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from ..keys.loading import PublicKey
 from .failure import Failure, FailureReason
 
-_CURVE_HASH: dict[str, type[hashes.HashAlgorithm]] = {
-    "secp256r1": hashes.SHA256,
-    "secp384r1": hashes.SHA384,
-    "secp521r1": hashes.SHA512,
-}
+_CURVE_HASH = {"secp256r1": "sha256", "secp384r1": "sha384", "secp521r1": "sha512"}
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
 
-Check = Callable[[PublicKey, bytes, bytes], None]
+Check = Callable[[Any, bytes, bytes], None]
+Algorithm = tuple[str, Check]
 
 
-# Each check is only ever given keys of the type its table row is for.
-def _ecdsa_curve_hash(key: Any, signature: bytes, message: bytes) -> None:
-    key.verify(signature, message, ec.ECDSA(_CURVE_HASH[key.curve.name]()))
+def _ecdsa(name: str) -> Algorithm:
+    algorithm = _HASHES[name]
+    return f"ecdsa-{name}", lambda key, signature, message: key.verify(
+        signature, message, ec.ECDSA(algorithm())
+    )
 
 
-def _rsa_pkcs1v15_sha256(key: Any, signature: bytes, message: bytes) -> None:
-    key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+def _rsa_pkcs1v15(name: str) -> Algorithm:
+    algorithm = _HASHES[name]
+
+    def check(key: Any, signature: bytes, message: bytes) -> None:
+        key.verify(signature, message, padding.PKCS1v15(), algorithm())
+
+    return f"rsa-pkcs1v15-{name}", check
+
+
+def _rsa_pss(name: str) -> Algorithm:
+    algorithm = _HASHES[name]
+
+    def check(key: Any, signature: bytes, message: bytes) -> None:
+        pss = padding.PSS(mgf=padding.MGF1(algorithm()), salt_length=padding.PSS.AUTO)
+        key.verify(signature, message, pss, algorithm())
+
+    return f"rsa-pss-{name}", check
 
 
 def _ed25519(key: Any, signature: bytes, message: bytes) -> None:
     key.verify(signature, message)
 
 
-def _ecdsa_name(key: Any) -> str:
-    return f"ecdsa-{_CURVE_HASH[key.curve.name].name}"
+def _ed25519ph(key: Any, signature: bytes, message: bytes) -> None:
+    """RFC 8032 Ed25519ph (SHA-512 prehash, empty context), which ``cryptography`` lacks; libsodium hashes."""
+    from nacl import bindings
+    from nacl.exceptions import BadSignatureError
+
+    state = bindings.crypto_sign_ed25519ph_state()
+    bindings.crypto_sign_ed25519ph_update(state, message)
+    try:
+        bindings.crypto_sign_ed25519ph_final_verify(state, signature, key.public_bytes_raw())
+    except (BadSignatureError, ValueError, TypeError):
+        raise InvalidSignature from None
 
 
-# Per key type: (name, check) in the order tried. A name may depend on the key (the curve's hash).
-ALGORITHMS: dict[type, tuple[tuple[Callable[[PublicKey], str], Check], ...]] = {
-    ec.EllipticCurvePublicKey: ((_ecdsa_name, _ecdsa_curve_hash),),
-    rsa.RSAPublicKey: ((lambda _: "rsa-pkcs1v15-sha256", _rsa_pkcs1v15_sha256),),
-    ed25519.Ed25519PublicKey: ((lambda _: "ed25519", _ed25519),),
-}
+_RSA = tuple(_rsa_pkcs1v15(h) for h in _HASHES) + tuple(_rsa_pss(h) for h in _HASHES)
+_ED25519: tuple[Algorithm, ...] = (("ed25519", _ed25519), ("ed25519ph", _ed25519ph))
 
 
-_BY_CLASS: dict[type, tuple[tuple[Callable[[PublicKey], str], Check], ...]] = {}
+def algorithms(key: PublicKey) -> tuple[Algorithm, ...]:
+    """What a signature by ``key`` is accepted under, in the order tried (see docs/algorithms.md).
+
+    - ECDSA: the curve's own hash (cosign >= 2.6, KMS), then SHA-256 (cosign <= 2.5 signs every curve so);
+    - Ed25519: pure Ed25519 (cosign <= 2.5), then Ed25519ph (cosign >= 2.6);
+    - RSA: PKCS#1 v1.5, then PSS, each with SHA-256, SHA-384 and SHA-512 (cosign, cloud KMS keys).
+    """
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        own = _CURVE_HASH[key.curve.name]
+        return (_ecdsa(own),) if own == "sha256" else (_ecdsa(own), _ecdsa("sha256"))
+    if isinstance(key, rsa.RSAPublicKey):
+        return _RSA
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return _ED25519
+    return ()  # pragma: no cover - keys are checked when loaded
 
 
-def _table(key: PublicKey) -> tuple[tuple[Callable[[PublicKey], str], Check], ...]:
-    entries = _BY_CLASS.get(type(key))
-    if entries is None:  # isinstance against cryptography's ABCs is slow: once per concrete class
-        entries = next((rows for kind, rows in ALGORITHMS.items() if isinstance(key, kind)), ())
-        _BY_CLASS[type(key)] = entries
+_BY_KIND: dict[tuple[type, str], tuple[Algorithm, ...]] = {}
+
+
+def _table(key: PublicKey) -> tuple[Algorithm, ...]:
+    kind = (type(key), key.curve.name if isinstance(key, ec.EllipticCurvePublicKey) else "")
+    entries = _BY_KIND.get(kind)
+    if entries is None:  # isinstance against cryptography's ABCs is slow: once per key class and curve
+        entries = _BY_KIND[kind] = algorithms(key)
     return entries
 
 
@@ -81,7 +121,7 @@ def verify(key: PublicKey, signature: bytes, message: bytes) -> str | None:
             check(key, signature, message)
         except InvalidSignature:
             continue
-        return name(key)
+        return name
     return None
 
 
@@ -92,14 +132,26 @@ def verify_prehashed(
     algorithm = _HASHES.get(hash_name)
     if algorithm is None or isinstance(key, ed25519.Ed25519PublicKey):
         return None
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, digest, ec.ECDSA(Prehashed(algorithm())))
-            return f"ecdsa-{hash_name}"
-        key.verify(signature, digest, padding.PKCS1v15(), Prehashed(algorithm()))
-        return f"rsa-pkcs1v15-{hash_name}"
-    except (InvalidSignature, ValueError):
-        return None
+    prehashed = Prehashed(algorithm())
+    candidates: list[tuple[str, Callable[[], None]]]
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        candidates = [(f"ecdsa-{hash_name}", lambda: key.verify(signature, digest, ec.ECDSA(prehashed)))]
+    else:
+        pss = padding.PSS(mgf=padding.MGF1(algorithm()), salt_length=padding.PSS.AUTO)
+        candidates = [
+            (
+                f"rsa-pkcs1v15-{hash_name}",
+                lambda: key.verify(signature, digest, padding.PKCS1v15(), prehashed),
+            ),
+            (f"rsa-pss-{hash_name}", lambda: key.verify(signature, digest, pss, prehashed)),
+        ]
+    for name, check in candidates:
+        try:
+            check()
+        except (InvalidSignature, ValueError):
+            continue
+        return name
+    return None
 
 
 def spki_der(key: PublicKey) -> bytes:

@@ -76,7 +76,7 @@ class BundleSignature:
                 ct_log_verify=ctx.policy.keyless.ct_log_verify if ctx.policy.keyless else True,
             )
             summary = (*outcome.summary, _statement_checks(outcome, ctx.digest))
-        return Evidence(summary=summary, bundle_verified=True)
+        return Evidence(summary=summary, bundle_verified=True, algorithm=outcome.algorithm)
 
 
 class BundleFormat:

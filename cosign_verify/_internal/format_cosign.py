@@ -58,7 +58,8 @@ class CosignLayerSignature:
         return self.signature.signature_b64
 
     def check_key(self, ctx: VerificationContext, key: ResolvedKey) -> Evidence:
-        if verify(key.key, self.signature.signature, self.signature.payload) is None:
+        algorithm = verify(key.key, self.signature.signature, self.signature.payload)
+        if algorithm is None:
             raise Failure(FailureReason.SIGNATURE_INVALID, f"signature does not verify with {key.label}")
         summary = [f"signature verified with {key.label} ({key.description})"]
         summary.append(check_claims(self.claims, ctx.subject))
@@ -66,17 +67,17 @@ class CosignLayerSignature:
             summary.append(
                 f"transparency log not checked: tLogVerify is false in trust policy {ctx.policy.name!r}"
             )
-            return Evidence(summary=tuple(summary))
+            return Evidence(summary=tuple(summary), algorithm=algorithm)
         with failing_as("transparency log: ", _tlog_remediation(ctx.policy.name)):
             proof = transparency_proof(self.signature, public_key_pem(key.key), ctx.trusted_root, ctx.log)
         summary.append(transparency_summary(proof))
-        return Evidence(summary=tuple(summary), bundle_verified=proof.from_bundle)
+        return Evidence(summary=tuple(summary), bundle_verified=proof.from_bundle, algorithm=algorithm)
 
     def check_keyless(self, ctx: VerificationContext) -> Evidence:
         with failing_as("keyless: "):
             outcome = verify_keyless(self.signature, ctx.keyless())
         summary = (*outcome.summary, check_claims(self.claims, ctx.subject))
-        return Evidence(summary=summary, bundle_verified=outcome.bundle_verified)
+        return Evidence(summary=summary, bundle_verified=outcome.bundle_verified, algorithm=outcome.algorithm)
 
 
 class CosignFormat:

@@ -43,6 +43,7 @@ def transparency_proof(
         signature=signature.signature,
         verifier_spki=spki_of_pem(verifier_pem, "signature's verifier"),
         artifact_sha256=hashlib.sha256(signature.payload).digest(),
+        artifact=signature.payload,
     )
     if signature.bundle is not None:
         return TransparencyProof(
@@ -67,6 +68,7 @@ class KeylessOutcome:
 
     summary: tuple[str, ...]
     bundle_verified: bool
+    algorithm: str
 
 
 @attrs.frozen(kw_only=True)
@@ -80,7 +82,7 @@ class KeylessSettings:
     tlog_verify: bool = True
 
 
-def _leaf_key_verifies(signature: CosignSignature) -> tuple[x509.Certificate, list[x509.Certificate]]:
+def _leaf_key_verifies(signature: CosignSignature) -> tuple[x509.Certificate, list[x509.Certificate], str]:
     if signature.certificate is None:
         raise Failure(
             FailureReason.CERTIFICATE_INVALID,
@@ -92,9 +94,10 @@ def _leaf_key_verifies(signature: CosignSignature) -> tuple[x509.Certificate, li
         key = check_key(leaf.public_key(), "certificate key")
     except UnsupportedKeyError as exc:
         raise Failure(FailureReason.UNSUPPORTED, exc.message) from None
-    if verify(key, signature.signature, signature.payload) is None:
+    algorithm = verify(key, signature.signature, signature.payload)
+    if algorithm is None:
         raise Failure(FailureReason.SIGNATURE_INVALID, "signature does not verify with the certificate's key")
-    return leaf, intermediates
+    return leaf, intermediates, algorithm
 
 
 def _signing_times(
@@ -155,10 +158,10 @@ def verify_keyless(
     signature: CosignSignature, settings: KeylessSettings, *, now: datetime | None = None
 ) -> KeylessOutcome:
     """Verify a keyless cosign signature: certificate, signature, signing time, chain, SCT, identity."""
-    leaf, intermediates = _leaf_key_verifies(signature)
+    leaf, intermediates, algorithm = _leaf_key_verifies(signature)
     summary = ["signature verified with the certificate's key"]
     times, bundle_verified = _signing_times(signature, settings, summary, now)
     summary += check_certificate(
         leaf, intermediates, times, settings.identity, settings.trusted_root, settings.ct_log_verify
     )
-    return KeylessOutcome(summary=tuple(summary), bundle_verified=bundle_verified)
+    return KeylessOutcome(summary=tuple(summary), bundle_verified=bundle_verified, algorithm=algorithm)

@@ -31,14 +31,32 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 class SignedContent:
     """What the entry must describe: the signature, its verifier, and what was signed.
 
-    ``artifact_sha256`` for a message signature (the signed bytes' digest);
-    ``envelope`` (payload type, payload) for a DSSE envelope.
+    ``artifact_sha256`` for a message signature (the signed bytes' digest),
+    and ``artifact`` (the bytes), when known, for entries that record a
+    SHA-384 or SHA-512 digest; ``envelope`` (payload type, payload) for a
+    DSSE envelope.
     """
 
     signature: bytes = attrs.field(repr=False)
     verifier_spki: bytes = attrs.field(repr=False)
     artifact_sha256: bytes | None = None
+    artifact: bytes | None = attrs.field(default=None, repr=False)
     envelope: tuple[str, bytes] | None = attrs.field(default=None, repr=False)
+
+    def artifact_digest(self, algorithm: str) -> bytes | None:
+        """The artifact's (or the DSSE envelope's) digest with ``algorithm``: sha256, sha384 or sha512."""
+        if algorithm not in _ENTRY_HASHES:
+            return None
+        if self.envelope is not None:
+            return hashlib.new(algorithm, pae(*self.envelope)).digest()
+        if algorithm == "sha256" and self.artifact_sha256 is not None:
+            return self.artifact_sha256
+        return hashlib.new(algorithm, self.artifact).digest() if self.artifact is not None else None
+
+
+_ENTRY_HASHES = ("sha256", "sha384", "sha512")
+# Rekor v2 (and bundles) name hash algorithms as protobuf's HashAlgorithm does.
+PROTOBUF_HASHES = {"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha512"}
 
 
 def _mismatch(what: str) -> Failure:
@@ -60,8 +78,9 @@ def _hashedrekord_v1(spec: Any, content: SignedContent) -> None:
             FailureReason.TLOG_INVALID, "a hashedrekord 0.0.1 entry must go with a message signature"
         )
     logged = spec["data"]["hash"]
-    expected = content.artifact_sha256.hex() if content.artifact_sha256 is not None else None
-    if not isinstance(logged, dict) or logged.get("algorithm") != "sha256" or logged.get("value") != expected:
+    algorithm = logged.get("algorithm") if isinstance(logged, dict) else None
+    expected = content.artifact_digest(str(algorithm))
+    if expected is None or logged.get("value") != expected.hex():
         raise _mismatch("artifact hash")
     _same(_b64(spec["signature"]["content"], "signature"), content.signature, "signature")
     logged_key = _b64(spec["signature"]["publicKey"]["content"], "public key")
@@ -70,11 +89,7 @@ def _hashedrekord_v1(spec: Any, content: SignedContent) -> None:
 
 def _hashedrekord_v2(spec: Any, content: SignedContent) -> None:
     rekord = spec["hashedRekordV002"]
-    expected = (
-        hashlib.sha256(pae(*content.envelope)).digest() if content.envelope else content.artifact_sha256
-    )
-    if rekord["data"]["algorithm"] != "SHA2_256":
-        raise _mismatch("artifact (or envelope) digest")
+    expected = content.artifact_digest(PROTOBUF_HASHES.get(rekord["data"]["algorithm"], ""))
     _same(_b64(rekord["data"]["digest"], "digest"), expected, "artifact (or envelope) digest")
     _same(_b64(rekord["signature"]["content"], "signature"), content.signature, "signature")
     verifier = rekord["signature"]["verifier"]

@@ -32,6 +32,7 @@ class Evidence:
 
     summary: tuple[str, ...]
     bundle_verified: bool = False
+    algorithm: str | None = None
 
 
 def key_outcome(information: KeyInformation | None, check: Callable[[], Evidence]) -> KeyVerification:
@@ -51,6 +52,7 @@ def key_outcome(information: KeyInformation | None, check: Callable[[], Evidence
         key_information=information,
         bundle_verified=evidence.bundle_verified,
         summary=evidence.summary,
+        algorithm=evidence.algorithm,
     )
 
 

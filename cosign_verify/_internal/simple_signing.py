@@ -139,7 +139,9 @@ def load_signature(layer: SignatureLayer, payload: bytes) -> CosignSignature:
             FailureReason.NOT_A_SIGNATURE,
             f"layer media type is {layer.media_type!r}, not a cosign simple-signing payload",
         )
-    encoded = layer.annotations.get(ANNOTATION_SIGNATURE)
+    # Go's base64.StdEncoding, which cosign decodes this annotation with, skips CR and LF (signatures
+    # wrapped at 76 columns exist); nothing else is forgiven.
+    encoded = (layer.annotations.get(ANNOTATION_SIGNATURE) or "").replace("\r", "").replace("\n", "")
     if not encoded:
         raise malformed(f"layer has no {ANNOTATION_SIGNATURE} annotation")
     try:

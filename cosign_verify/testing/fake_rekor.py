@@ -95,14 +95,19 @@ class FakeRekor:
         verifier_pem: bytes,
         *,
         integrated_time: datetime | None = None,
+        hash_algorithm: str = "sha256",
     ) -> LogRecord:
-        """Append a hashedrekord entry for ``signature`` over ``payload`` and sign its SET."""
+        """Append a hashedrekord entry for ``signature`` over ``payload`` and sign its SET.
+
+        ``hash_algorithm`` is the payload digest the entry records (``sha256``, ``sha384``, ``sha512``).
+        """
         digest = hashlib.sha256(payload).hexdigest()
+        recorded = hashlib.new(hash_algorithm, payload).hexdigest()
         entry = {
             "apiVersion": "0.0.1",
             "kind": "hashedrekord",
             "spec": {
-                "data": {"hash": {"algorithm": "sha256", "value": digest}},
+                "data": {"hash": {"algorithm": hash_algorithm, "value": recorded}},
                 "signature": {
                     "content": base64.b64encode(signature).decode(),
                     "publicKey": {"content": base64.b64encode(verifier_pem).decode()},

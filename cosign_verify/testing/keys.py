@@ -8,8 +8,8 @@ import os
 from collections.abc import Callable
 
 import attrs
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from .._internal.failure import Failure
@@ -52,9 +52,9 @@ class KeyPair:
         """The private key in cosign's encrypted format (``cosign.key``)."""
         return encrypt_private_key(self.private_key, password)
 
-    def sign(self, payload: bytes) -> bytes:
-        """Sign ``payload`` as cosign does for this key type."""
-        return sign_bytes(self.private_key, payload)
+    def sign(self, payload: bytes, profile: str = "cosign-2.6") -> bytes:
+        """Sign ``payload`` as the named signer does (cosign 2.6+ by default)."""
+        return sign_bytes(self.private_key, payload, profile)
 
 
 def generate_key_pair(algorithm: str = "ecdsa-p256") -> KeyPair:
@@ -77,21 +77,11 @@ def generate_key_pair(algorithm: str = "ecdsa-p256") -> KeyPair:
     return KeyPair(key, algorithm)
 
 
-# The digest cosign >= 2.6 signs ECDSA keys with: the curve's own.
-_CURVE_HASH: dict[str, type[hashes.HashAlgorithm]] = {
-    "secp256r1": hashes.SHA256,
-    "secp384r1": hashes.SHA384,
-    "secp521r1": hashes.SHA512,
-}
+def sign_bytes(private_key: PrivateKey, payload: bytes, profile: str = "cosign-2.6") -> bytes:
+    """``payload`` signed as the named signer profile signs (see :mod:`cosign_verify.testing.profiles`)."""
+    from .profiles import profile as find
 
-
-def sign_bytes(private_key: PrivateKey, payload: bytes) -> bytes:
-    """cosign's signature over ``payload``: ECDSA DER with the curve's hash, RSA PKCS#1 v1.5 SHA-256, Ed25519."""
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        return private_key.sign(payload, ec.ECDSA(_CURVE_HASH[private_key.curve.name]()))
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        return private_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
-    return private_key.sign(payload)
+    return find(profile).sign(private_key, payload)
 
 
 def _secretbox() -> type:

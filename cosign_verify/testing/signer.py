@@ -29,7 +29,9 @@ from ..mediatypes import (
 from ..reference import Reference
 from ..store.base import Descriptor, cosign_signature_tag
 from .fake_sigstore import FakeSigstore, KeylessSigner
-from .keys import KeyPair, PrivateKey, sign_bytes
+from .keys import KeyPair, PrivateKey
+from .profiles import DEFAULT_PROFILE, SignerProfile
+from .profiles import profile as find_profile
 
 OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
@@ -158,10 +160,14 @@ class SignOptions:
       statement's.
     - ``rekor``: log a key-based signature in this fake Sigstore and attach
       its Rekor bundle.
+    - ``profile``: sign as this signer signs (:mod:`cosign_verify.testing.profiles`:
+      ``cosign-2.5``, ``cosign-2.6``, ``cosign-3``, ``kms-...``); ``format``
+      defaults to the profile's (``bundle`` for ``cosign-3``).
     """
 
     layout: Literal["tag", "referrer"] = "tag"
-    format: Literal["legacy", "bundle"] = "legacy"
+    format: Literal["legacy", "bundle"] | None = None
+    profile: str = DEFAULT_PROFILE
     payload: bytes | None = None
     annotations: Mapping[str, str] = attrs.field(factory=dict)
     predicate_type: str = COSIGN_SIGN_PREDICATE
@@ -182,14 +188,15 @@ def sign_image(
     resolved through the store first.
     """
     options = options or SignOptions()
+    signing = find_profile(options.profile)
     ref = _as_reference(subject)
     digest = ref.digest or store.resolve(ref).digest
-    if options.format == "bundle":
+    if (options.format or signing.format) == "bundle":
         statement = options.payload or make_statement(digest, ref.name, predicate_type=options.predicate_type)
-        bundle = _bundle(statement, signer, options.rekor)
+        bundle = _bundle(statement, signer, options.rekor, signing)
         return attach_bundle(store, ref, bundle, predicate_type=options.predicate_type)
     payload = options.payload if options.payload is not None else make_payload(digest, ref.name)
-    signature, generated = _sign_legacy(payload, signer, options.rekor)
+    signature, generated = _sign_legacy(payload, signer, options.rekor, signing)
     layer = signature_layer(store, ref, payload, signature, {**generated, **options.annotations})
     if options.layout == "referrer":
         return _push_referrer(store, ref, digest, [layer], COSIGN_SIGNATURE_ARTIFACT_TYPE)
@@ -198,19 +205,20 @@ def sign_image(
     return _append_to_signature_tag(store, ref, digest, layer)
 
 
-def _sign_legacy(payload: bytes, signer: Signer, rekor: FakeSigstore | None) -> tuple[bytes, dict[str, str]]:
+def _sign_legacy(
+    payload: bytes, signer: Signer, rekor: FakeSigstore | None, signing: SignerProfile
+) -> tuple[bytes, dict[str, str]]:
     if isinstance(signer, KeylessSigner):
         return signer.sign(payload)
     private_key = signer.private_key if isinstance(signer, KeyPair) else signer
-    signature = sign_bytes(private_key, payload)
+    signature = signing.sign(private_key, payload)
     if rekor is None:
         return signature, {}
     public_pem = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return signature, {
-        "dev.sigstore.cosign/bundle": rekor.log(payload, signature, public_pem).cosign_bundle()
-    }
+    record = rekor.log(payload, signature, public_pem, hash_algorithm=signing.entry_hash(private_key))
+    return signature, {"dev.sigstore.cosign/bundle": record.cosign_bundle()}
 
 
 def _push_referrer(
@@ -249,14 +257,16 @@ def _append_to_signature_tag(
     return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST, tag=tag)
 
 
-def _bundle(statement: bytes, signer: Signer, rekor: FakeSigstore | None) -> dict[str, Any]:
+def _bundle(
+    statement: bytes, signer: Signer, rekor: FakeSigstore | None, signing: SignerProfile
+) -> dict[str, Any]:
     to_sign = pae(IN_TOTO_PAYLOAD_TYPE, statement)
     if isinstance(signer, KeylessSigner):
         return signer.sign_bundle(statement)
     if rekor is None:
         raise ValueError("format='bundle' needs a keyless signer, or a key with SignOptions(rekor=...)")
     private = signer.private_key if isinstance(signer, KeyPair) else signer
-    signature = sign_bytes(private, to_sign)
+    signature = signing.sign(private, to_sign)
     public = private.public_key()
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     record = rekor.log_dsse(statement, signature, pem)
