@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from cosign_verify import (
     Reference,
     TrustedRoot,
     TrustPolicy,
+    verify_bundle,
 )
 from cosign_verify._internal.crypto import algorithms, verify
 from cosign_verify.mediatypes import SIGSTORE_BUNDLE_V03
@@ -219,3 +221,30 @@ def test_the_table_tries_what_real_signers_use(key_pair: Callable[..., KeyPair])
         "rsa-pss-sha512",
     ]
     assert names["ed25519"] == ["ed25519", "ed25519ph"]
+
+
+@pytest.mark.parametrize(
+    ("key_type", "hash_name"), [("ecdsa-p384", "sha384"), ("ecdsa-p521", "sha512"), ("rsa-4096", "sha512")]
+)
+def test_message_signature_bundles_with_longer_digests(
+    key_type: str, hash_name: str, fake: FakeSigstore, key_pair: Callable[..., KeyPair], tmp_path: Path
+) -> None:
+    """What sigstore-java's production P-384/P-521 bundles carry: the curve's hash in the message digest,
+    the signature and the hashedrekord entry (reproduced here with the toolkit's KMS-like signer)."""
+    pair = key_pair(key_type)
+    profile = "kms-ecdsa" if key_type.startswith("ecdsa") else "kms-rsa-pkcs1-sha512"
+    artifact = b"an artifact signed as a KMS key signs"
+    signature = pair.sign(artifact, profile)
+    record = fake.log(artifact, signature, pair.public_pem().encode(), hash_algorithm=hash_name)
+    bundle = fake.sigstore_bundle(
+        artifact, signature, None, record, public_key=pair.public_key, message_hash=hash_name
+    )
+    assert json.loads(base64.b64decode(record.body))["spec"]["data"]["hash"]["algorithm"] == hash_name
+    root = fake.write_trusted_root(tmp_path / "trusted_root.json")
+    result = verify_bundle(json.dumps(bundle).encode(), artifact, keys=[pair.public_pem()], trusted_root=root)
+    assert result.is_success, result.reasons
+    changed = verify_bundle(
+        json.dumps(bundle).encode(), artifact + b"!", keys=[pair.public_pem()], trusted_root=root
+    )
+    assert not changed.is_success
+    assert changed.reason is FailureReason.SUBJECT_MISMATCH  # the stated message digest is not the artifact's

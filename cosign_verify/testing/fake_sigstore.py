@@ -176,8 +176,11 @@ class FakeSigstore:
         *,
         payload_type: str | None = None,
         public_key: Any = None,
+        message_hash: str = "sha256",
     ) -> dict[str, Any]:
         """A Sigstore bundle v0.3 for a logged signature, with its SET, inclusion proof and checkpoint.
+
+        ``message_hash`` is the digest a message-signature bundle states (``sha256``, ``sha384``, ``sha512``).
 
         With ``payload_type`` the bundle holds a DSSE envelope (``payload`` is
         the envelope's payload); otherwise a message signature over ``payload``.
@@ -209,7 +212,10 @@ class FakeSigstore:
             }
         else:
             bundle["messageSignature"] = {
-                "messageDigest": {"algorithm": "SHA2_256", "digest": b64(hashlib.sha256(payload).digest())},
+                "messageDigest": {
+                    "algorithm": "SHA2_" + message_hash.removeprefix("sha"),
+                    "digest": b64(hashlib.new(message_hash, payload).digest()),
+                },
                 "signature": b64(signature),
             }
         return bundle
