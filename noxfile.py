@@ -27,11 +27,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
+    """mypy --strict on the package, its tests and its benchmarks."""
     session.install(
         "-e", ".[test,yaml,redis]", "mypy>=1.10", "types-requests", "types-PyYAML", "types-jsonschema"
     )
-    session.run("mypy", "--strict", "cosign_verify")
+    session.run("mypy", "--strict", "cosign_verify", "tests", "benchmarks")
 
 
 @nox.session

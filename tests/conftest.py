@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from cosign_verify import FailureReason, MemoryStore
+from cosign_verify import Executor, FailureReason, MemoryStore, VerificationResult, load_config
 from cosign_verify._internal.failure import Failure
 from cosign_verify.testing import KeyPair
 from cosign_verify.testing.docker_registry import free_port
@@ -21,6 +22,28 @@ def fails_with(reason: FailureReason, match: str | None = None) -> Iterator[None
     with pytest.raises(Failure, match=match) as info:
         yield
     assert info.value.reason is reason, f"{info.value.reason} is not {reason}: {info.value}"
+
+
+def cause(result: VerificationResult) -> FailureReason | None:
+    """Why ``result`` failed, most specifically: the first failed report's first failed check, else that report, else the result."""
+    for report in result.verifier_reports:
+        if report.is_success:
+            continue
+        for signature in report.signatures:
+            first = signature.first_error
+            if first is not None and first[1] is not None:
+                return first[1]
+        return report.reason
+    return result.reason
+
+
+def verify_as_cli(
+    config: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    subject: str,
+    namespace: str | None = None,
+) -> VerificationResult:
+    """What ``cosign-verify verify --config ... --subject ...`` decides, as the Python result (it has the reasons)."""
+    return Executor.from_config(load_config(config)).verify(subject, namespace=namespace)
 
 
 def unreachable_url() -> str:

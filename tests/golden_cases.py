@@ -346,7 +346,8 @@ def store_cannot_list_referrers(b: Bench) -> Any:
 
 
 class _BrokenVerifier:
-    name, type, artifact_types = "broken", "cosign", (SIG,)
+    name, type = "broken", "cosign"
+    artifact_types: tuple[str, ...] = (SIG,)
 
     def verify(
         self, subject: Reference, referrer: Descriptor, store: Any, *, namespace: str | None = None

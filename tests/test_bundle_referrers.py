@@ -14,6 +14,7 @@ from cosign_verify import (
     ConfigPolicy,
     CosignVerifier,
     Executor,
+    FailureReason,
     InlineKeyProvider,
     Keyless,
     KeyProviders,
@@ -21,10 +22,12 @@ from cosign_verify import (
     MemoryStore,
     Reference,
     TrustPolicy,
+    VerificationResult,
     verify_bundle,
 )
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE as SIG
 from cosign_verify.mediatypes import SIGSTORE_BUNDLE_V03 as BUNDLE
+from cosign_verify.report import KeyVerification
 from cosign_verify.testing import (
     FakeSigstore,
     KeyPair,
@@ -58,10 +61,16 @@ def keyless_verifier(
     return CosignVerifier([policy], artifact_types=artifact_types)
 
 
+def verify(
+    store: MemoryStore, image: Reference, verifier: CosignVerifier, rules: dict[str, str] | None = None
+) -> VerificationResult:
+    return Executor(store, [verifier], ConfigPolicy(rules or {})).verify(image)
+
+
 def run(
     store: MemoryStore, image: Reference, verifier: CosignVerifier, rules: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    return Executor(store, [verifier], ConfigPolicy(rules or {})).verify(image).to_dict()
+    return verify(store, image, verifier, rules).to_dict()
 
 
 def bundle_of(store: MemoryStore, image: Reference) -> dict[str, Any]:
@@ -76,6 +85,15 @@ def bundle_of(store: MemoryStore, image: Reference) -> dict[str, Any]:
 def first_check(result: dict[str, Any]) -> dict[str, Any]:
     [report] = result["verifierReports"]
     return report["extensions"]["signatures"][0]["verifications"][0]  # type: ignore[no-any-return]
+
+
+def failed_check(result: VerificationResult) -> KeyVerification:
+    """The first check of the only report of a failed result."""
+    assert not result.is_success
+    [report] = result.verifier_reports
+    check = report.signatures[0].verifications[0]
+    assert not check.is_success
+    return check
 
 
 def test_keyless_bundle_referrer(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
@@ -98,11 +116,11 @@ def test_key_based_bundle_referrer(
         name="keys", scopes=["r.example/*"], keys=[KeyRef(provider="kp")], trusted_root=str(root)
     )
     providers = KeyProviders([InlineKeyProvider("kp", other.public_pem() + pair.public_pem())])
-    result = run(store, image, CosignVerifier([policy], providers, artifact_types=[BUNDLE]))
-    assert result["isSuccess"] is True, result
-    checks = result["verifierReports"][0]["extensions"]["signatures"][0]["verifications"]
-    assert [c["isSuccess"] for c in checks] == [False, True]
-    assert "signature does not verify with any trusted key" in checks[0]["error"]
+    result = verify(store, image, CosignVerifier([policy], providers, artifact_types=[BUNDLE]))
+    assert result.is_success, result.to_dict()
+    checks = result.verifier_reports[0].signatures[0].verifications
+    assert [c.is_success for c in checks] == [False, True]
+    assert checks[0].reason is FailureReason.SIGNATURE_INVALID
 
 
 def test_bundles_need_a_verifier_configured_for_them(
@@ -147,9 +165,8 @@ def test_statement_for_another_digest(store: MemoryStore, fake: FakeSigstore, ro
         fake.signer(IDENTITY, ISSUER),
         SignOptions(format="bundle", payload=make_statement(other.digest, other.name)),
     )
-    result = run(store, image, keyless_verifier(root))
-    assert result["isSuccess"] is False
-    assert "does not name the artifact" in first_check(result)["error"]
+    result = verify(store, image, keyless_verifier(root))
+    assert failed_check(result).reason is FailureReason.SUBJECT_MISMATCH
 
 
 def test_attestation_is_not_a_signature(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
@@ -160,14 +177,13 @@ def test_attestation_is_not_a_signature(store: MemoryStore, fake: FakeSigstore, 
         fake.signer(IDENTITY, ISSUER),
         SignOptions(format="bundle", predicate_type="https://slsa.dev/provenance/v1"),
     )
-    result = run(store, image, keyless_verifier(root))
-    assert result["isSuccess"] is False
-    assert "an attestation, not a cosign signature" in first_check(result)["error"]
+    result = verify(store, image, keyless_verifier(root))
+    assert failed_check(result).reason is FailureReason.NOT_A_SIGNATURE
 
 
 def test_annotations_are_only_hints(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
     source = MemoryStore()
-    image = push_image(source, "r.example/team/app:v1")
+    image = push_image(source, "r.example/team/app:v1", content=b"x")
     sign_image(
         source,
         image,
@@ -175,10 +191,11 @@ def test_annotations_are_only_hints(store: MemoryStore, fake: FakeSigstore, root
         SignOptions(format="bundle", predicate_type="https://slsa.dev/provenance/v1"),
     )
     target = push_image(store, "r.example/team/app:v1", content=b"x")
-    assert target.digest
+    assert target.digest == image.digest  # the statement names the subject: only its predicate is wrong
     bundle = bundle_of(source, image)
     attach_bundle(store, target, bundle)  # the manifest claims cosign's signature predicate
-    assert run(store, target, keyless_verifier(root))["isSuccess"] is False
+    result = verify(store, target, keyless_verifier(root))
+    assert failed_check(result).reason is FailureReason.NOT_A_SIGNATURE
 
 
 def tampered(store: MemoryStore, fake: FakeSigstore, mutate: Callable[[dict[str, Any]], None]) -> Reference:
@@ -199,16 +216,15 @@ def test_dsse_signature_over_altered_payload(store: MemoryStore, fake: FakeSigst
         statement["predicate"] = {"extra": True}
         bundle["dsseEnvelope"]["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
 
-    result = run(store, tampered(store, fake, alter), keyless_verifier(root))
-    assert result["isSuccess"] is False
-    assert "signature does not verify with the certificate's key" in first_check(result)["error"]
+    result = verify(store, tampered(store, fake, alter), keyless_verifier(root))
+    assert failed_check(result).reason is FailureReason.SIGNATURE_INVALID
 
 
 def test_identity_mismatch(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
     image = push_image(store, "r.example/team/app:v1")
     sign_image(store, image, fake.signer("someone@example.com", ISSUER), SignOptions(format="bundle"))
-    result = run(store, image, keyless_verifier(root))
-    assert "does not match 'builder@example.com'" in first_check(result)["error"]
+    result = verify(store, image, keyless_verifier(root))
+    assert failed_check(result).reason is FailureReason.IDENTITY_MISMATCH
 
 
 def test_inclusion_proof_that_does_not_reach_the_checkpoint(
@@ -223,8 +239,8 @@ def test_inclusion_proof_that_does_not_reach_the_checkpoint(
         first[0] ^= 0x01
         proof["hashes"][0] = base64.b64encode(bytes(first)).decode()
 
-    result = run(store, tampered(store, fake, corrupt), keyless_verifier(root))
-    assert "inclusion proof does not lead to its root hash" in first_check(result)["error"]
+    result = verify(store, tampered(store, fake, corrupt), keyless_verifier(root))
+    assert failed_check(result).reason is FailureReason.TLOG_INVALID
 
 
 def test_tampered_checkpoint(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:
@@ -234,8 +250,8 @@ def test_tampered_checkpoint(store: MemoryStore, fake: FakeSigstore, root: Path)
         lines[1] = str(int(lines[1]) + 1)
         proof["checkpoint"]["envelope"] = "\n".join(lines)
 
-    result = run(store, tampered(store, fake, tamper), keyless_verifier(root))
-    assert "checkpoint signature does not verify" in first_check(result)["error"]
+    result = verify(store, tampered(store, fake, tamper), keyless_verifier(root))
+    assert failed_check(result).reason is FailureReason.TLOG_INVALID
 
 
 def test_verify_bundle_api(
@@ -266,13 +282,16 @@ def test_verify_bundle_api(
         certificate_oidc_issuer=ISSUER,
         trusted_root=root,
     )
-    assert not wrong and "does not name the artifact" in wrong.reasons[0]
+    assert not wrong and wrong.reason is FailureReason.SUBJECT_MISMATCH
     no_identity = verify_bundle(data, image.digest, trusted_root=root)
-    assert "no certificate identity and issuer were given" in no_identity.reasons[0]
+    assert not no_identity and no_identity.reason is FailureReason.IDENTITY_MISMATCH
     public = verify_bundle(data, image.digest, certificate_identity=IDENTITY, certificate_oidc_issuer=ISSUER)
     assert not public.is_success  # the default public-good root does not trust FakeSigstore
-    assert "not valid JSON" in verify_bundle(b"{", image.digest, trusted_root=root).reasons[0]
-    assert "sha256" in verify_bundle(data, "md5:00", trusted_root=root).reasons[0]
+    assert public.reason is FailureReason.TLOG_INVALID
+    not_json = verify_bundle(b"{", image.digest, trusted_root=root)
+    assert not not_json and not_json.reason is FailureReason.MALFORMED
+    md5 = verify_bundle(data, "md5:00", trusted_root=root)  # only sha256 digests name an artifact
+    assert not md5 and md5.reason is FailureReason.MALFORMED
 
     pair = key_pair()
     signed = push_image(store, "r.example/team/keyed:v1")
@@ -281,8 +300,9 @@ def test_verify_bundle_api(
     keyed = json.dumps(bundle_of(store, signed)).encode()
     assert verify_bundle(keyed, signed.digest, keys=[pair.public_pem()], trusted_root=root).is_success
     refused = verify_bundle(keyed, signed.digest, keys=[key_pair("ed25519").public_pem()], trusted_root=root)
-    assert "does not verify with any trusted key" in refused.reasons[0]
-    assert "no trusted key was given" in verify_bundle(keyed, signed.digest, trusted_root=root).reasons[0]
+    assert not refused and refused.reason is FailureReason.SIGNATURE_INVALID
+    no_key = verify_bundle(keyed, signed.digest, trusted_root=root)
+    assert not no_key and no_key.reason is FailureReason.SIGNATURE_INVALID
 
 
 def test_message_signature_bundle_over_a_simple_signing_payload(
@@ -326,9 +346,10 @@ def test_message_signature_bundle_over_a_simple_signing_payload(
         store.push_manifest(image, json.dumps(manifest).encode())
 
     attach(make_payload(other.digest, other.name))  # signs a payload for another image
-    result = run(store, image, keyless_verifier(root))
-    assert result["isSuccess"] is False
-    assert f"signed payload is for digest {other.digest}" in json.dumps(result)
+    failed = verify(store, image, keyless_verifier(root))
+    assert not failed.is_success
+    [signature] = failed.verifier_reports[0].signatures
+    assert signature.reason is FailureReason.SUBJECT_MISMATCH
     attach(make_payload(image.digest, image.name))
     result = run(store, image, keyless_verifier(root), {BUNDLE: "any"})
     assert result["isSuccess"] is True, result

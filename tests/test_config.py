@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cosign_verify import ConfigError, load_config
-from cosign_verify.config import json_path
+from cosign_verify._internal.schema import json_path
 
 COSIGN = "application/vnd.dev.cosign.artifact.sig.v1+json"
 

@@ -12,6 +12,7 @@ from cosign_verify import (
     CosignVerifier,
     Executor,
     ExecutorOptions,
+    FailureReason,
     InlineKeyProvider,
     InvalidReferenceError,
     KeyProviders,
@@ -97,13 +98,14 @@ def test_tag_resolution_can_be_turned_off(store: MemoryStore, key_pair: Callable
     ex = setup(store, pair)
     strict = Executor(ex.store, ex.verifiers, ex.policy, ExecutorOptions(resolve_tags=False))
     result = strict.verify("registry.example/team/app:v1")
-    assert not result.is_success and result.message and "has no digest" in result.message
+    assert not result.is_success and result.reason is FailureReason.SUBJECT_UNRESOLVED
+    assert result.verifier_reports == ()
 
 
 def test_unknown_tag_and_bad_reference(store: MemoryStore, key_pair: Callable[..., KeyPair]) -> None:
     ex = setup(store, key_pair())
     result = ex.verify("registry.example/team/missing:v1")
-    assert not result.is_success and "cannot resolve" in (result.message or "")
+    assert not result.is_success and result.reason is FailureReason.SUBJECT_UNRESOLVED
     with pytest.raises(InvalidReferenceError):
         ex.verify("Not A Reference")
 
@@ -161,7 +163,7 @@ def test_verifier_exception_fails_closed(store: MemoryStore, key_pair: Callable[
     ex = Executor(store, [Exploding([policy], KeyProviders([InlineKeyProvider("kp", pair.public_pem())]))])
     result = ex.verify(image)
     assert not result.is_success
-    assert result.verifier_reports[0].error_reason == "RuntimeError: bug"
+    assert result.verifier_reports[0].reason is FailureReason.VERIFIER_FAILED
 
 
 def test_from_config_end_to_end(tmp_path: Path, store: MemoryStore, key_pair: Callable[..., KeyPair]) -> None:

@@ -49,7 +49,7 @@ def test_golden_report(name: str, results: dict[str, str]) -> None:
 
 
 def test_golden_conformance_decisions() -> None:
-    decisions = {}
+    decisions: dict[str, dict[str, Any]] = {}
     for name in CONFORMANCE_CASES:
         case = CASES_DIR / name
         artifact = (case / "artifact" if (case / "artifact").exists() else CASES_DIR / "a.txt").read_bytes()

@@ -11,6 +11,7 @@ from cosign_verify import (
     ConfigPolicy,
     CosignVerifier,
     Executor,
+    FailureReason,
     InlineKeyProvider,
     KeyProviders,
     KeyRef,
@@ -20,7 +21,7 @@ from cosign_verify import (
 )
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_INDEX
 from cosign_verify.store import Credentials, OCIRegistryStore, RegistryOptions, StaticAuthProvider
-from cosign_verify.store.registry import referrers_tag
+from cosign_verify.store.oci import referrers_tag
 from cosign_verify.testing import KeyPair, SignOptions, push_image, sign_image
 
 from .conftest import DOCKER_PASSWORD, DOCKER_USER
@@ -88,7 +89,8 @@ def test_sig_tag_and_referrer_together(docker_registry: str, key_pair: Callable[
     strict = executor(OCIRegistryStore(), docker_registry, trusted)  # default policy: 'all'
     result = strict.verify(image)
     assert [r.is_success for r in result.verifier_reports] == [True, False]
-    assert not result.is_success
+    assert [r.reason for r in result.verifier_reports] == [None, FailureReason.NO_VALID_SIGNATURE]
+    assert not result.is_success and result.reason is FailureReason.POLICY_NOT_SATISFIED
     lenient = Executor(strict.store, strict.verifiers, ConfigPolicy({COSIGN_SIGNATURE_ARTIFACT_TYPE: "any"}))
     assert lenient.verify(image).is_success
 
@@ -103,8 +105,10 @@ def test_basic_auth(docker_registry_basic: str, key_pair: Callable[..., KeyPair]
     sign_image(store, image, pair)
     assert executor(OCIRegistryStore(auth=credentials), docker_registry_basic, pair).verify(image).is_success
     anonymous = executor(OCIRegistryStore(), docker_registry_basic, pair).verify(image)
-    assert not anonymous.is_success
+    assert not anonymous.is_success and anonymous.reason is FailureReason.STORE_FAILED
+    # Every registry failure is STORE_FAILED: the messages tell the two auth refusals from the others.
     assert "requires basic authentication and no credentials are configured" in (anonymous.message or "")
     wrong = StaticAuthProvider({docker_registry_basic: Credentials(username=DOCKER_USER, password="nope")})
     denied = executor(OCIRegistryStore(auth=wrong), docker_registry_basic, pair).verify(image)
-    assert not denied.is_success and "HTTP 401" in (denied.message or "")
+    assert not denied.is_success and denied.reason is FailureReason.STORE_FAILED
+    assert "HTTP 401" in (denied.message or "")

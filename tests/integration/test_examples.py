@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 import yaml
 
+from cosign_verify import FailureReason
 from cosign_verify.cli import main
 from cosign_verify.store import OCIRegistryStore
 from cosign_verify.testing import FakeSigstore, KeyPair, SignOptions, push_image, sign_image
 
-from ..conftest import EXAMPLES
+from ..conftest import EXAMPLES, cause, verify_as_cli
 from ..test_resources import pem_swap
 
 pytestmark = pytest.mark.integration
@@ -66,10 +67,13 @@ def test_cli_json_example(docker_registry: str, tmp_path: Path, key_pair: Callab
         store, swapped, inline, SignOptions(rekor=fake)
     )  # the inline key is not trusted for namespace2
     assert verify([config], str(swapped))[0] == 1
+    # The same verifications through the API, which carries the reasons.
+    assert cause(verify_as_cli(config, str(swapped))) is FailureReason.SIGNATURE_INVALID
     unlogged = push_image(store, f"{docker_registry}/namespace1/image-unlogged:v1")
     sign_image(store, unlogged, inline)  # no Rekor bundle, and Rekor is not reachable from here
     code, result = verify([config], str(unlogged))
-    assert code == 1 and "transparency log" in json.dumps(result)
+    assert code == 1, result
+    assert cause(verify_as_cli(config, str(unlogged))) is FailureReason.TLOG_UNAVAILABLE
 
 
 def test_multi_namespace_example(
@@ -92,9 +96,12 @@ def test_multi_namespace_example(
     assert verify([config], str(dev_image), "--namespace", "dev")[0] == 0
     assert verify([config], str(test_image), "--namespace", "test")[0] == 0
     code, result = verify([config], str(dev_image), "--namespace", "test")
-    assert code == 1
-    assert "may not use key management provider 'dev/team-keys'" in json.dumps(result)
+    assert code == 1, result
+    # The same verifications through the API, which carries the reasons.
+    denied = verify_as_cli(config, str(dev_image), namespace="test")
+    assert cause(denied) is FailureReason.KEY_ACCESS_DENIED
     assert verify([config], str(dev_image))[0] == 1  # cluster-wide: namespaced providers are off limits
+    assert cause(verify_as_cli(config, str(dev_image))) is FailureReason.KEY_ACCESS_DENIED
 
 
 def test_keyless_example(docker_registry: str, tmp_path: Path) -> None:
@@ -124,7 +131,9 @@ def test_keyless_example(docker_registry: str, tmp_path: Path) -> None:
         ),
     )
     code, result = verify([config], str(nightly))
-    assert code == 1 and "does not match" in json.dumps(result)
+    assert code == 1, result
+    # The same verification through the API, which carries the reason.
+    assert cause(verify_as_cli(config, str(nightly))) is FailureReason.IDENTITY_MISMATCH
 
 
 def test_legacy_example(docker_registry: str, tmp_path: Path, key_pair: Callable[..., KeyPair]) -> None:
@@ -144,3 +153,4 @@ def test_legacy_example(docker_registry: str, tmp_path: Path, key_pair: Callable
     other = push_image(store, f"{docker_registry}/legacy/other:v1")
     sign_image(store, other, key_pair("ecdsa-p256", 41))
     assert verify([config], str(other))[0] == 1
+    assert cause(verify_as_cli(config, str(other))) is FailureReason.SIGNATURE_INVALID
