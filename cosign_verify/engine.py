@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from .errors import ConfigError, StoreError
+from ._internal.deadline import deadline_scope
+from .errors import ConfigError, DeadlineError, StoreError
 from .reasons import FailureReason
-from .reference import Reference
+from .reference import Reference, check_digest
 from .report import VerificationResult, VerifierReport
 from .store.base import Descriptor, ReferrerStore
 
@@ -114,11 +115,21 @@ class ConfigPolicy:
 class ExecutorOptions:
     """How the executor treats subjects.
 
-    ``resolve_tags``: a subject given by tag is resolved to its digest through
-    the store (with a warning); when False, a subject without a digest fails.
+    - ``resolve_tags``: a subject given by tag is resolved to its digest
+      through the store (with a warning); when False, a subject without a
+      digest fails.
+    - ``deadline``: seconds for one subject, everything included (resolving,
+      listing, every manifest, blob, token and Rekor request, every check);
+      None for none beyond each request's own. An admission webhook answers
+      Gatekeeper within 3 s, so keep this below that when serving one.
+    - ``max_referrers``: referrers a verifier would judge, at most, per
+      subject; more fail the subject (a flood of referrers cannot make a
+      verification run for minutes).
     """
 
     resolve_tags: bool = True
+    deadline: float | None = 10.0
+    max_referrers: int = 64
 
 
 class Executor:
@@ -156,6 +167,10 @@ class Executor:
     def verify(self, subject: str | Reference, *, namespace: str | None = None) -> VerificationResult:
         """Verify one subject. Raises only :class:`InvalidReferenceError` for a malformed subject string."""
         reference = subject if isinstance(subject, Reference) else Reference.parse(subject)
+        with deadline_scope(self.options.deadline):
+            return self._verify(reference, namespace)
+
+    def _verify(self, reference: Reference, namespace: str | None) -> VerificationResult:
         if reference.digest is None:
             resolved = self._resolve(reference)
             if isinstance(resolved, VerificationResult):
@@ -164,18 +179,20 @@ class Executor:
         assert reference.digest is not None
         digest_form = reference.with_digest(reference.digest)
         try:
-            referrers = list(self.store.list_referrers(digest_form))
+            referrers = _checked(self.store.list_referrers(digest_form))
         except Exception as exc:  # the store is a seam: any failure is a failed result
             kind = "" if isinstance(exc, StoreError) else f"{type(exc).__name__}: "
-            return self._failed(
-                digest_form, f"cannot list referrers: {kind}{exc}", FailureReason.STORE_FAILED
+            reason = (
+                FailureReason.DEADLINE_EXCEEDED
+                if isinstance(exc, DeadlineError)
+                else FailureReason.STORE_FAILED
             )
-        reports = [
-            self._run(verifier, digest_form, referrer, namespace)
-            for referrer in referrers
-            for verifier in self.verifiers
-            if referrer.artifact_type in verifier.artifact_types
-        ]
+            return self._failed(digest_form, f"cannot list referrers: {kind}{exc}", reason)
+        work = [(r, v) for r in referrers for v in self.verifiers if r.artifact_type in v.artifact_types]
+        if len({r.digest for r, _ in work}) > self.options.max_referrers:
+            message = f"subject has {len(work)} referrers to verify (at most {self.options.max_referrers})"
+            return self._failed(digest_form, message, FailureReason.TOO_LARGE)
+        reports = [self._run(verifier, digest_form, referrer, namespace) for referrer, verifier in work]
         decision = self.policy.decide(reports)
         return VerificationResult(
             subject=str(digest_form),
@@ -193,11 +210,11 @@ class Executor:
         log.warning("subject %s is given by tag; verifying the digest the tag points to now", reference)
         try:
             descriptor = self.store.resolve(reference)
+            return attrs.evolve(reference, digest=check_digest(descriptor.digest))
         except Exception as exc:  # the store is a seam: any failure is a failed result
-            return self._failed(
-                reference, f"cannot resolve {reference}: {exc}", FailureReason.SUBJECT_UNRESOLVED
-            )
-        return attrs.evolve(reference, digest=descriptor.digest)
+            deadline = isinstance(exc, DeadlineError)
+            reason = FailureReason.DEADLINE_EXCEEDED if deadline else FailureReason.SUBJECT_UNRESOLVED
+            return self._failed(reference, f"cannot resolve {reference}: {exc}", reason)
 
     @staticmethod
     def _failed(subject: Reference, message: str, reason: FailureReason) -> VerificationResult:
@@ -221,6 +238,21 @@ class Executor:
                 error_reason=f"{type(exc).__name__}: {exc}",
                 reason=FailureReason.VERIFIER_FAILED,
             )
+
+
+def _checked(referrers: object) -> list[Descriptor]:
+    """A store's referrer list, refused whole when any entry is not a well-formed descriptor."""
+    if isinstance(referrers, str | bytes) or not hasattr(referrers, "__iter__"):
+        raise StoreError(f"store returned {type(referrers).__name__}, not a list of descriptors")
+    out = []
+    for index, item in enumerate(referrers):
+        if not isinstance(item, Descriptor):
+            raise StoreError(f"store returned a {type(item).__name__} as referrer {index}, not a Descriptor")
+        if not isinstance(item.digest, str) or not isinstance(item.artifact_type, str | None):
+            raise StoreError(f"store returned a malformed descriptor as referrer {index}")
+        check_digest(item.digest)
+        out.append(item)
+    return out
 
 
 ANY = Rule.ANY

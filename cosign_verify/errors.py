@@ -65,6 +65,18 @@ class StoreError(CosignVerifyError):
     """A referrer store could not answer (registry unreachable, bad content, ...)."""
 
 
+class DeadlineError(StoreError):
+    """A store, token endpoint or log did not answer within the verification's deadline."""
+
+
+class DigestMismatchError(StoreError):
+    """Content does not hash to the digest it was asked for (or claimed)."""
+
+
+class TooLargeError(StoreError):
+    """An answer is over a size or count limit."""
+
+
 class ForbiddenError(CosignVerifyError):
     """A caller asked for something its namespace may not use."""
 

@@ -37,6 +37,8 @@ class FailureReason(str, enum.Enum):
     TLOG_INVALID = "tlog-invalid"
     TLOG_UNAVAILABLE = "tlog-unavailable"
     TIMESTAMP_INVALID = "timestamp-invalid"
+    # Any level: a limit on time was reached.
+    DEADLINE_EXCEEDED = "deadline-exceeded"
 
     def __str__(self) -> str:
         return self.value

@@ -10,17 +10,18 @@ broken signature marks only itself failed and never aborts the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
+from ._internal import deadline
 from ._internal.certificate import ExactMatch, IdentityPolicy, Matcher, RegexMatch
 from ._internal.context import VerificationContext
 from ._internal.failure import Failure, FailureReason
-from ._internal.formats import LoadedSignature, format_for
-from ._internal.outcomes import ReportFrame, key_outcome, report_outcome, signature_outcome
+from ._internal.formats import LoadedSignature, SignatureFormat, format_for
+from ._internal.outcomes import Evidence, ReportFrame, key_outcome, report_outcome, signature_outcome
 from ._internal.policy_keys import PolicyKeys, ResolvedKey
-from ._internal.simple_signing import parse_signature_manifest
+from ._internal.simple_signing import SignatureLayer, parse_signature_manifest
 from .errors import ForbiddenError
 from .keys import KeyProviders
 from .mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
@@ -157,7 +158,7 @@ class CosignVerifier:
         return tuple(
             signature_outcome(
                 layer.digest,
-                partial(signature_format.load, ctx, layer, layers),
+                partial(_load_in_time, signature_format, ctx, layer, layers),
                 lambda signature: signature.encoded,
                 partial(_verifications, ctx),
             )
@@ -165,11 +166,28 @@ class CosignVerifier:
         )
 
 
+def _load_in_time(
+    signature_format: SignatureFormat,
+    ctx: VerificationContext,
+    layer: SignatureLayer,
+    layers: Sequence[SignatureLayer],
+) -> LoadedSignature:
+    deadline.check("signature not read")
+    return signature_format.load(ctx, layer, layers)
+
+
 def _verifications(ctx: VerificationContext, signature: LoadedSignature) -> tuple[KeyVerification, ...]:
     """One verification for the keyless identity, or one per trusted key, in the policy's order."""
     if ctx.policy.keyless is not None:
-        return (key_outcome(None, partial(signature.check_keyless, ctx)),)
-    return tuple(key_outcome(key.information, partial(signature.check_key, ctx, key)) for key in ctx.keys)
+        return (key_outcome(None, partial(_in_time, signature.check_keyless, ctx)),)
+    return tuple(
+        key_outcome(key.information, partial(_in_time, signature.check_key, ctx, key)) for key in ctx.keys
+    )
+
+
+def _in_time(check: Callable[..., Evidence], *args: object) -> Evidence:
+    deadline.check("signature not checked")
+    return check(*args)
 
 
 def identity_policy(keyless: Keyless) -> IdentityPolicy:

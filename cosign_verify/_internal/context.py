@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import attrs
 
-from ..errors import CosignVerifyError
+from ..errors import CosignVerifyError, DeadlineError, DigestMismatchError, TooLargeError
 from ..policy import TrustPolicy
 from ..reference import Reference
 from ..store.base import ReferrerStore, check_content
@@ -16,6 +16,17 @@ from .certificate import IdentityPolicy
 from .failure import Failure, FailureReason
 from .keyless import KeylessSettings
 from .policy_keys import ResolvedKey
+
+
+def store_failure_reason(exc: BaseException) -> FailureReason:
+    """The reason a store's exception stands for (a fetch failure unless it says more)."""
+    if isinstance(exc, DeadlineError):
+        return FailureReason.DEADLINE_EXCEEDED
+    if isinstance(exc, DigestMismatchError):
+        return FailureReason.DIGEST_MISMATCH
+    if isinstance(exc, TooLargeError):
+        return FailureReason.TOO_LARGE
+    return FailureReason.FETCH_FAILED
 
 
 @attrs.frozen(kw_only=True)
@@ -61,7 +72,7 @@ class VerificationContext:
         try:
             data = call(self.subject, digest)
         except Exception as exc:  # the store is a seam: whatever it raises is a failed fetch
-            raise Failure(FailureReason.FETCH_FAILED, f"cannot fetch {what}: {exc}") from None
+            raise Failure(store_failure_reason(exc), f"cannot fetch {what}: {exc}") from None
         if not isinstance(data, bytes | bytearray):
             raise Failure(
                 FailureReason.FETCH_FAILED,

@@ -25,11 +25,28 @@ def _no_constants(name: str) -> Any:
     raise _RefusedError(f"non-standard constant {name}")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+MAX_NUMBER_DIGITS = 64  # far beyond any count, size, time or index a signature carries
+
+
+def _int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _RefusedError(f"number of {len(text)} digits (at most {MAX_NUMBER_DIGITS})")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _RefusedError(f"number of {len(text)} characters (at most {MAX_NUMBER_DIGITS})")
+    return float(text)
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_no_constants, parse_int=_int, parse_float=_float
+)
 
 
 def loads_strict(data: bytes | str, what: str) -> Any:
-    """Parse JSON, refusing duplicate keys, NaN/Infinity and invalid UTF-8.
+    """Parse JSON, refusing duplicate keys, NaN/Infinity, numbers of more than 64 digits, and invalid UTF-8.
 
     Raises :class:`Failure` (``MALFORMED``): "``what`` is not valid JSON: ...".
     """

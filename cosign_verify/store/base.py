@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from ..errors import StoreError
+from ..errors import DigestMismatchError
 from ..reference import Reference, check_digest
 
 
@@ -92,7 +92,9 @@ def check_content(data: bytes, digest: str, what: str) -> bytes:
     check_digest(digest)
     actual = compute_digest(data, digest.partition(":")[0])
     if actual != digest:
-        raise StoreError(f"{what} content does not match its digest: expected {digest}, got {actual}")
+        raise DigestMismatchError(
+            f"{what} content does not match its digest: expected {digest}, got {actual}"
+        )
     return data
 
 

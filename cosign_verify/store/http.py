@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,9 +19,11 @@ from urllib.parse import urljoin, urlsplit
 
 import attrs
 import requests
+import urllib3
 
+from .._internal.deadline import bounded
 from .._version import __version__
-from ..errors import StoreError
+from ..errors import DeadlineError, StoreError, TooLargeError
 from .options import MiB, RegistryOptions
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class HttpClient:
         self.options = options if options is not None else RegistryOptions()
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"cosign-verify/{__version__}"
+        self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         self._sleep = sleep
         self.requests_sent = 0
 
@@ -90,11 +94,12 @@ class HttpClient:
         Any status is returned; only transport failures, the deadline and
         the size limit raise :class:`StoreError`.
         """
+        deadline = bounded(deadline)
         attempt = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise StoreError(f"{method} {url}: no answer within the {self.options.deadline:g}s deadline")
+                raise DeadlineError(f"{method} {url}: no answer within the deadline")
             try:
                 response = self._send(method, url, dict(headers or {}), params, data, json, remaining)
                 status = response.status_code
@@ -180,29 +185,88 @@ class HttpClient:
     def _read(
         self, response: requests.Response, method: str, url: str, limit: int, deadline: float, what: str
     ) -> bytes:
+        """The body, decoded, read in small steps so that the deadline and ``limit`` hold mid-body."""
         if method == "HEAD":
             response.close()
             return b""
-        declared = response.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            response.close()
-            raise StoreError(f"{what} from {url} is {declared} bytes, over the {limit}-byte limit")
-        chunks: list[bytes] = []
-        total = 0
         try:
-            for chunk in response.iter_content(64 * 1024):
-                total += len(chunk)
-                if total > limit:
-                    raise StoreError(f"{what} from {url} is over the {limit}-byte limit")
-                if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"{what} from {url}: not read within the {self.options.deadline:g}s deadline"
-                    )
-                chunks.append(chunk)
+            decoder = _decoder(response.headers.get("Content-Encoding", ""))
+            declared = _content_length(response.headers.get("Content-Length"))
+            if declared is not None and decoder is None and declared > limit:
+                raise TooLargeError(f"{what} from {url} is {declared} bytes, over the {limit}-byte limit")
+            body, received = self._read_body(response, decoder, limit, deadline, f"{what} from {url}")
         finally:
             response.close()
-        if declared is not None and declared.isdigit() and total != int(declared):
+        if declared is not None and received != declared:
             raise requests.exceptions.ChunkedEncodingError(
-                f"{what} truncated: {total} of {declared} bytes received"
+                f"{what} truncated: {received} of {declared} bytes received"
             )
-        return b"".join(chunks)
+        return body
+
+    def _read_body(
+        self, response: requests.Response, decoder: Any, limit: int, deadline: float, what: str
+    ) -> tuple[bytes, int]:
+        raw = response.raw
+        chunks: list[bytes] = []
+        total = received = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeadlineError(f"{what}: not read within the deadline")
+            _read_timeout(raw, min(self.options.read_timeout, remaining))
+            try:
+                data = raw.read1(READ_STEP, decode_content=False)
+            except urllib3.exceptions.HTTPError as exc:
+                if time.monotonic() >= deadline:
+                    raise DeadlineError(f"{what}: not read within the deadline") from None
+                raise requests.exceptions.ChunkedEncodingError(f"{what}: {exc}") from None
+            if not data:
+                break
+            received += len(data)
+            if decoder is not None:
+                data = _decode(decoder, data, limit - total + 1, what)
+            total += len(data)
+            if total > limit:
+                raise TooLargeError(f"{what} is over the {limit}-byte limit")
+            chunks.append(data)
+        return b"".join(chunks), received
+
+
+READ_STEP = 16 * 1024
+# Only what we decode ourselves, with a bound on the decoded size.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+def _content_length(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _decoder(encoding: str) -> Any:
+    """A bounded decompressor for the response's ``Content-Encoding`` (None for identity)."""
+    name = encoding.strip().lower()
+    if name in ("", "identity"):
+        return None
+    if name in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if name == "deflate":
+        return zlib.decompressobj()
+    raise StoreError(f"unsupported Content-Encoding {encoding[:40]!r}")
+
+
+def _decode(decoder: Any, data: bytes, room: int, what: str) -> bytes:
+    """Decompress ``data`` producing at most ``room`` bytes (a gzip bomb stops there, never in memory)."""
+    try:
+        out: bytes = decoder.decompress(data, room)
+    except zlib.error as exc:
+        raise StoreError(f"{what}: corrupt compressed body ({exc})") from None
+    if decoder.unconsumed_tail:  # more output than room: over the limit
+        return out + b"\0"
+    return out
+
+
+def _read_timeout(raw: Any, seconds: float) -> None:
+    """Bound the next socket read by ``seconds`` (requests' read timeout is per read, not per body)."""
+    connection = getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))
