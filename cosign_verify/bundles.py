@@ -10,9 +10,10 @@ from typing import Any
 import attrs
 
 from ._internal.bundle_checks import Artifact, verify_sigstore_bundle
-from ._internal.bundle_model import SigstoreBundle
+from ._internal.bundle_model import MAX_BUNDLE_SIZE, SigstoreBundle
 from ._internal.certificate import ExactMatch, IdentityPolicy
 from ._internal.failure import Failure
+from ._internal.files import read_regular_file
 from .errors import ConfigError
 from .keys.loading import PublicKey, load_public_key
 from .reasons import FailureReason
@@ -57,10 +58,7 @@ def _identity(identity: str | None, issuer: str | None) -> IdentityPolicy | None
 def _read(bundle: bytes | str | os.PathLike[str]) -> bytes:
     if isinstance(bundle, bytes):
         return bundle
-    try:
-        return Path(bundle).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read bundle {str(bundle)!r}: {exc.strerror or exc}") from None
+    return read_regular_file(bundle, MAX_BUNDLE_SIZE, "bundle")
 
 
 def verify_bundle(

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from ._internal.files import MAX_CONFIG_FILE, read_text_file
 from ._internal.schema import json_path, validator_for
 from .errors import ConfigError
 from .policy import DEFAULT_REKOR_URL, TrustPolicy
@@ -134,12 +135,7 @@ def load_config(
         if path.suffix.lower() in (".yaml", ".yml") or not text.lstrip().startswith(("{", "[")):
             documents.extend(yaml_documents(path, text))
             continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"config file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            ) from None
+        data = _json(text, path)
         if len(paths) == 1:
             return _build_config(data, base_dir=path.resolve().parent, name=str(path))
         _merge(merged, data, str(path))
@@ -151,13 +147,26 @@ def load_config(
     return attrs.evolve(config, skipped=tuple(skipped))
 
 
-def _read(path: Path) -> str:
+def _bounded_int(text: str) -> int:
+    if len(text) > 64:
+        raise ValueError(f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _json(text: str, path: Path) -> Any:
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text") from None
+        return json.loads(text, parse_int=_bounded_int)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"config file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ConfigError(f"config file {str(path)!r} is not valid JSON: {detail}") from None
+
+
+def _read(path: Path) -> str:
+    return read_text_file(path, MAX_CONFIG_FILE, "config file")
 
 
 def _merge(into: dict[str, Any], data: Any, name: str) -> None:

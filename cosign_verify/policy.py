@@ -7,7 +7,6 @@ directly, so no invalid policy can exist.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,10 +21,16 @@ DEFAULT_REKOR_URL = "https://rekor.sigstore.dev"
 def _compile(pattern: str | None, field: str) -> None:
     if pattern is None:
         return
+    from ._internal.regex import RegexError, compile_go
+
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ConfigError(f"{pattern!r} does not compile: {exc}", path=field) from None
+        compile_go(pattern)
+    except RegexError as exc:
+        raise ConfigError(
+            f"{pattern!r} is not a regular expression RE2 (Go's regexp, as cosign uses) accepts: {exc}",
+            path=field,
+            remediation="write it in RE2 syntax: no lookarounds or backreferences",
+        ) from None
 
 
 def _empty_to_none(value: str | None) -> str | None:
@@ -165,7 +170,10 @@ class TrustPolicy:
             try:
                 self.keyless.validate()
             except ConfigError as exc:
-                raise exc.under("keyless") from None
+                named = ConfigError(
+                    f"trust policy {self.name!r}: {exc.reason}", path=exc.path, remediation=exc.remediation
+                )
+                raise named.under("keyless") from None
         if not self.rekor_url:
             raise ConfigError(f"trust policy {self.name!r}: rekorURL is empty", path="rekorURL")
 
@@ -191,7 +199,7 @@ class TrustPolicy:
 
         keys = _keys_from(data.get("keys") or [], f"{path}.keys")
         keyless_data = data.get("keyless")
-        keyless = _keyless_from(keyless_data, f"{path}.keyless") if keyless_data is not None else None
+        keyless = _keyless_from(keyless_data, f"{path}.keyless", name) if keyless_data is not None else None
 
         policy: TrustPolicy = _build(
             cls,
@@ -245,9 +253,18 @@ def _keys_from(keys_data: Any, path: str) -> list[KeyRef]:
     return keys
 
 
-def _keyless_from(data: Any, path: str) -> Keyless:
+def _keyless_from(data: Any, path: str, policy: str) -> Keyless:
     _expect_mapping(data, path)
     _reject_unknown(data, _KEYLESS_FIELDS, path)
+    try:
+        return _keyless(data, path)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"trust policy {policy!r}: {exc.reason}", path=exc.path, remediation=exc.remediation
+        ) from None
+
+
+def _keyless(data: Any, path: str) -> Keyless:
     keyless: Keyless = _build(
         Keyless,
         path,

@@ -50,13 +50,29 @@ def yaml_documents(path: Path, text: str) -> Iterator[Document]:
             f"{path}: reading YAML needs PyYAML", remediation="pip install 'cosign-verify[yaml]'"
         ) from None
     try:
-        for index, data in enumerate(yaml.safe_load_all(text)):
+        for index, data in enumerate(yaml.load_all(text, Loader=_loader(yaml))):
             if data is not None:
                 yield Document(source=str(path), index=index, data=data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
         raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, or nesting without end
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ConfigError(f"{path}: not valid YAML: {detail}") from None
+
+
+def _loader(yaml: Any) -> Any:
+    """PyYAML's safe loader, refusing aliases: Kubernetes resources need none, and alias bombs need them."""
+
+    class NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc]
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, "YAML aliases are not accepted", mark)
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 def _validate(document: Document) -> None:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from ._internal.b64 import decode
 from ._internal.crypto import key_id
 from ._internal.failure import Failure
+from ._internal.files import MAX_TRUSTED_ROOT, read_regular_file
 from ._internal.strict_json import loads_strict
 from .errors import ConfigError
 from .keys.loading import PublicKey, check_key
@@ -195,10 +196,7 @@ class TrustedRoot:
             cached = _CACHE.get(str(resolved))
         if cached is not None:
             return cached
-        try:
-            data = resolved.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read trusted root {str(path)!r}: {exc.strerror or exc}") from None
+        data = read_regular_file(resolved, MAX_TRUSTED_ROOT, "trusted root")
         root = cls.from_json(data, source=str(path))
         with _LOCK:
             return _CACHE.setdefault(str(resolved), root)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -95,12 +96,12 @@ def test_regexp_keyless_and_named_versioned_keys() -> None:
         (
             {"keys": None, "keyless": {"certificateIdentityRegExp": "(", "certificateOIDCIssuer": "x"}},
             "tp.keyless.certificateIdentityRegExp",
-            "does not compile",
+            "not a regular expression RE2",
         ),
         (
             {"keys": None, "keyless": {"certificateIdentity": "x", "certificateOIDCIssuerRegExp": "[a-"}},
             "tp.keyless.certificateOIDCIssuerRegExp",
-            "does not compile",
+            "not a regular expression RE2",
         ),
         ({"scope": ["x"]}, "tp", "unknown field(s) 'scope'"),
         ({"keys": [{"provider": "a", "nmae": "k"}]}, "tp.keys[0]", "unknown field(s) 'nmae'"),
@@ -150,3 +151,24 @@ def test_direct_construction_validates_too() -> None:
 def test_non_mapping_policy() -> None:
     with pytest.raises(ConfigError, match="expected an object"):
         TrustPolicy.from_dict(["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+def test_regexps_are_re2_named_by_policy_and_run_in_linear_time() -> None:
+    with pytest.raises(ConfigError) as info:
+        TrustPolicy.from_dict(
+            {
+                "name": "ci",
+                "scopes": ["*"],
+                "keyless": {"certificateIdentityRegExp": "(?=lookahead)x", "certificateOIDCIssuer": "x"},
+            }
+        )
+    assert "trust policy 'ci'" in info.value.reason
+    assert info.value.path == "trustPolicy.keyless.certificateIdentityRegExp"
+    assert "RE2" in (info.value.remediation or "")
+
+    from cosign_verify._internal.certificate import RegexMatch
+
+    catastrophic = RegexMatch("(a+)+$")  # backtracks for minutes in Python's re
+    started = time.perf_counter()
+    assert not catastrophic.matches("a" * 50_000 + "!")
+    assert time.perf_counter() - started < 1.0

@@ -22,6 +22,7 @@ BUNDLE_MEDIA_TYPES = {
     "application/vnd.dev.sigstore.bundle.v0.3+json": (0, 3),
 }
 MAX_BUNDLE_SIZE = 8 << 20
+MAX_INT64 = 2**63 - 1
 
 
 def bundle_error(message: str, reason: FailureReason = FailureReason.MALFORMED) -> Failure:
@@ -46,6 +47,8 @@ def _int(value: Any, what: str) -> int:
         raise bundle_error(f"{what} is not an integer") from None
     if number < 0:
         raise bundle_error(f"{what} is negative")
+    if number > MAX_INT64:
+        raise bundle_error(f"{what} is larger than a 64-bit integer")
     return number
 
 

@@ -7,9 +7,9 @@ checked here (Fulcio issues code-signing certificates, not client-auth).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 from cryptography import x509
@@ -17,6 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 from ..trusted_root import TrustedRoot
 from .failure import Failure, FailureReason
+from .regex import compile_go
 
 OID_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 OID_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
@@ -168,13 +169,13 @@ class ExactMatch:
 
 @attrs.frozen
 class RegexMatch:
-    """Matches a value the regular expression matches *whole* (cosign searches; we fail closed)."""
+    """Matches a value the RE2 regular expression matches *whole* (cosign searches; we fail closed)."""
 
     pattern: str
-    _compiled: re.Pattern[str] = attrs.field(init=False, repr=False, eq=False)
+    _compiled: Any = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_compiled", re.compile(self.pattern))
+        object.__setattr__(self, "_compiled", compile_go(self.pattern))
 
     def matches(self, value: str) -> bool:
         return self._compiled.fullmatch(value) is not None

@@ -24,6 +24,12 @@ from .failure import Failure, FailureReason
 from .strict_json import loads_strict
 
 MAX_INCLUSION_PROOF_HASHES = 64
+MAX_INT64 = 2**63 - 1
+MAX_INTEGRATED_TIME = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+
+
+def _in_range(value: Any, highest: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= highest
 
 
 def invalid(message: str) -> Failure:
@@ -72,10 +78,10 @@ def verify_set(
     """Verify a SignedEntryTimestamp: the log's signature over the canonical JSON of the entry's fields."""
     import rfc8785
 
-    if not isinstance(integrated_time, int) or isinstance(integrated_time, bool) or integrated_time < 0:
-        raise invalid("integratedTime must be a non-negative integer")
-    if not isinstance(log_index, int) or isinstance(log_index, bool) or log_index < 0:
-        raise invalid("logIndex must be a non-negative integer")
+    if not _in_range(integrated_time, MAX_INTEGRATED_TIME):
+        raise invalid(f"integratedTime must be an integer from 0 to {MAX_INTEGRATED_TIME}")
+    if not _in_range(log_index, MAX_INT64):
+        raise invalid("logIndex must be a non-negative 64-bit integer")
     try:
         log_id = bytes.fromhex(log_id_hex)
     except (TypeError, ValueError):

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from .._internal.files import MAX_KEY_FILE, is_regular_file, read_regular_file
 from ..errors import ConfigError, ForbiddenError, UnsupportedKeyError
 from .loading import PublicKey, load_public_key, load_public_keys
 
@@ -105,7 +106,7 @@ class FileKeyProvider:
         self._name = name
         path = Path(path)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix in KEY_FILE_SUFFIXES and p.is_file())
+            files = sorted(p for p in path.iterdir() if p.suffix in KEY_FILE_SUFFIXES and is_regular_file(p))
             if not files:
                 raise ConfigError(f"key provider {name!r}: no .pub or .pem files in {str(path)!r}")
         elif path.is_file():
@@ -127,9 +128,9 @@ class FileKeyProvider:
 def read_key_file(path: Path) -> PublicKey:
     """Load the one public key (or certificate) in a PEM file."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnsupportedKeyError(f"cannot read key file {str(path)!r}: {exc.strerror or exc}") from None
+        data = read_regular_file(path, MAX_KEY_FILE, "key file")
+    except ConfigError as exc:
+        raise UnsupportedKeyError(exc.reason) from None
     return load_public_key(data, source=f"key file {str(path)!r}")
 
 

@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from .._internal.files import MAX_KEY_FILE, read_regular_file
 from ..errors import ConfigError, StoreError
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
@@ -77,10 +78,11 @@ class DockerConfigAuthProvider:
         self.path = Path(path)
         self._config: dict[str, object] = {}
         if self.path.exists():
+            data = read_regular_file(self.path, MAX_KEY_FILE, "Docker config")
             try:
-                loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"cannot read Docker config {str(self.path)!r}: {exc}") from None
+                loaded = json.loads(data)
+            except ValueError as exc:
+                raise ConfigError(f"Docker config {str(self.path)!r} is not valid JSON: {exc}") from None
             if not isinstance(loaded, dict):
                 raise ConfigError(f"Docker config {str(self.path)!r} is not a JSON object")
             self._config = loaded

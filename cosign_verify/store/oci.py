@@ -33,24 +33,48 @@ def parse_json(data: bytes, what: str) -> Any:
         raise StoreError(exc.message) from None
 
 
+MAX_LINK_HEADER = 8 * 1024
+
+
+def next_link(header: str) -> str | None:
+    """The target of ``rel="next"`` in a ``Link`` header (RFC 8288), read in one linear pass."""
+    if len(header) > MAX_LINK_HEADER:
+        raise StoreError(f"Link header of {len(header)} characters (at most {MAX_LINK_HEADER})")
+    for part in header.split(","):
+        target, _, params = part.partition(">")
+        target = target.strip()
+        if not target.startswith("<"):
+            continue
+        relations = (p.strip() for p in params.split(";"))
+        if any(r.replace(" ", "") in ('rel="next"', "rel=next") for r in relations):
+            return target[1:]
+    return None
+
+
+def _descriptor(entry: Any, where: str) -> Descriptor:
+    if not isinstance(entry, dict):
+        raise StoreError(f"{where} is not an object")
+    digest, size = entry.get("digest"), entry.get("size")
+    if not isinstance(digest, str) or not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise StoreError(f"{where} needs a digest string and a non-negative integer size")
+    media_type, artifact_type = entry.get("mediaType"), entry.get("artifactType")
+    if not isinstance(media_type, str | None) or not isinstance(artifact_type, str | None):
+        raise StoreError(f"{where}: mediaType and artifactType must be strings")
+    annotations = entry.get("annotations") or {}
+    if not isinstance(annotations, dict) or not all(isinstance(v, str) for v in annotations.values()):
+        raise StoreError(f"{where}: annotations must map strings to strings")
+    return Descriptor(
+        media_type=media_type or OCI_IMAGE_MANIFEST,
+        digest=checked_digest(digest, where),
+        size=size,
+        artifact_type=artifact_type or None,
+        annotations=annotations,
+    )
+
+
 def descriptors(index: Any, where: str) -> Iterator[Descriptor]:
+    """The descriptors of an OCI image index of referrers; :class:`StoreError` for anything malformed."""
     if not isinstance(index, dict) or not isinstance(index.get("manifests", []), list):
         raise StoreError(f"{where} is not an OCI image index")
-    for entry in index.get("manifests") or []:
-        if not isinstance(entry, dict):
-            raise StoreError(f"{where} has a malformed descriptor")
-        try:
-            digest = check_digest(entry["digest"])
-            size = int(entry["size"])
-        except (KeyError, TypeError, ValueError) as exc:  # ValueError includes InvalidReferenceError
-            raise StoreError(f"{where} has a malformed descriptor: {exc}") from None
-        annotations = entry.get("annotations") or {}
-        yield Descriptor(
-            media_type=str(entry.get("mediaType") or OCI_IMAGE_MANIFEST),
-            digest=digest,
-            size=size,
-            artifact_type=entry.get("artifactType") or None,
-            annotations={str(k): str(v) for k, v in annotations.items()}
-            if isinstance(annotations, dict)
-            else {},
-        )
+    for position, entry in enumerate(index.get("manifests") or []):
+        yield _descriptor(entry, f"{where}: manifests[{position}]")

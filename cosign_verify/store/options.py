@@ -24,6 +24,9 @@ class RegistryOptions:
     - ``max_retries``, ``backoff``, ``max_backoff``: retry policy for 429, 5xx
       and connection errors.
     - ``max_manifest_size`` / ``max_blob_size``: bytes; larger answers are refused unread.
+    - ``max_referrer_pages``, ``max_referrers``: pages of a referrers list and
+      referrers of one subject; ``max_untyped_referrers``: tag-schema index
+      entries without an artifact type, whose manifests are read to learn it.
     - ``cosign_enabled``: also look for cosign's ``sha256-<hex>.sig`` tag.
     - ``cache_enabled``, ``cache_ttl`` (referrer lists, tag resolutions) and
       ``content_ttl`` (digest-addressed manifests and blobs; None: until evicted).
@@ -41,7 +44,9 @@ class RegistryOptions:
     max_redirects: int = 5
     max_manifest_size: int = 4 * MiB
     max_blob_size: int = 32 * MiB
-    max_referrer_pages: int = 64
+    max_referrer_pages: int = 16
+    max_referrers: int = 1000
+    max_untyped_referrers: int = 32
     cosign_enabled: bool = True
     cache_enabled: bool = True
     cache_ttl: float = 10.0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 import requests
 
-from ..errors import StoreError
+from ..errors import StoreError, TooLargeError
 from ..mediatypes import (
     COSIGN_SIGNATURE_ARTIFACT_TYPE,
     DOCKER_MANIFEST_LIST,
@@ -33,7 +32,7 @@ from ..reference import Reference
 from .auth import AuthProvider
 from .base import Descriptor, check_content, compute_digest, cosign_signature_tag, referrer_descriptor
 from .cache import Cache, MemoryCache
-from .oci import checked_digest, descriptors, parse_json, referrers_tag
+from .oci import checked_digest, descriptors, next_link, parse_json, referrers_tag
 from .options import RegistryOptions
 from .push import push_blob, push_manifest
 from .transport import Response, Transport
@@ -41,7 +40,6 @@ from .transport import Response, Transport
 log = logging.getLogger(__name__)
 
 MANIFEST_ACCEPT = ", ".join((OCI_IMAGE_MANIFEST, OCI_IMAGE_INDEX, DOCKER_MANIFEST_V2, DOCKER_MANIFEST_LIST))
-_LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _API = "api"
 _TAG_SCHEMA = "tag-schema"
 
@@ -207,10 +205,14 @@ class OCIRegistryStore:
         cached = self._cache_get(key)
         if cached is not None:
             return list(cached)
-        found = [
-            self._with_artifact_type(subject, d)
-            for d in self._referrers(subject, subject.digest, artifact_type)
-        ]
+        listed = self._referrers(subject, subject.digest, artifact_type)
+        untyped = sum(1 for d in listed if not d.artifact_type or d.artifact_type == OCI_EMPTY)
+        if untyped > self.options.max_untyped_referrers:
+            raise TooLargeError(
+                f"{subject} has {untyped} referrers without an artifact type "
+                f"(at most {self.options.max_untyped_referrers} are read to learn theirs)"
+            )
+        found = [self._with_artifact_type(subject, d) for d in listed]
         if artifact_type is not None:
             found = [d for d in found if d.artifact_type == artifact_type]
         if self.cosign_enabled and artifact_type in (None, COSIGN_SIGNATURE_ARTIFACT_TYPE):
@@ -259,17 +261,17 @@ class OCIRegistryStore:
                 return None  # something answered, but not the referrers API
             index = parse_json(response.body, f"referrers list of {subject}")
             found.extend(descriptors(index, f"referrers list of {subject}"))
-            next_link = _LINK_RE.search(response.headers.get("Link", ""))
-            if not next_link:
+            if len(found) > self.options.max_referrers:
+                raise TooLargeError(f"{subject} has more than {self.options.max_referrers} referrers")
+            link = next_link(response.headers.get("Link", ""))
+            if link is None:
                 return found
-            target = urlsplit(next_link.group(1))
+            target = urlsplit(link)
             if target.netloc and target.netloc != urlsplit(response.url).netloc:
                 raise StoreError(f"referrers list of {subject}: pagination link points to another host")
             prefix = f"/v2/{subject.repository}"
             if not target.path.startswith(prefix):
-                raise StoreError(
-                    f"referrers list of {subject}: unexpected pagination link {next_link.group(1)!r}"
-                )
+                raise StoreError(f"referrers list of {subject}: unexpected pagination link {link[:200]!r}")
             path, params = target.path[len(prefix) :], dict(parse_qsl(target.query))
         raise StoreError(f"referrers list of {subject} has more than {self.options.max_referrer_pages} pages")
 
@@ -286,7 +288,10 @@ class OCIRegistryStore:
                 response.body, checked_digest(claimed, f"referrers index {tag}"), f"referrers index {tag}"
             )
         index = parse_json(response.body, f"referrers index {tag} of {subject}")
-        return list(descriptors(index, f"referrers index {tag} of {subject}"))
+        found = list(descriptors(index, f"referrers index {tag} of {subject}"))
+        if len(found) > self.options.max_referrers:
+            raise TooLargeError(f"{subject} has more than {self.options.max_referrers} referrers")
+        return found
 
     def _with_artifact_type(self, subject: Reference, descriptor: Descriptor) -> Descriptor:
         """Fill in an artifact type an index entry left empty (or ``oci.empty``) from the manifest itself."""
