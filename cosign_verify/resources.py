@@ -50,8 +50,9 @@ def yaml_documents(path: Path, text: str) -> Iterator[Document]:
             f"{path}: reading YAML needs PyYAML", remediation="pip install 'cosign-verify[yaml]'"
         ) from None
     try:
-        for index, data in enumerate(yaml.load_all(text, Loader=_loader(yaml))):
+        for index, data in enumerate(yaml.safe_load_all(text)):
             if data is not None:
+                _expanded_size(data, {}, set())  # aliases are fine; alias bombs are not
                 yield Document(source=str(path), index=index, data=data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -62,17 +63,28 @@ def yaml_documents(path: Path, text: str) -> Iterator[Document]:
         raise ConfigError(f"{path}: not valid YAML: {detail}") from None
 
 
-def _loader(yaml: Any) -> Any:
-    """PyYAML's safe loader, refusing aliases: Kubernetes resources need none, and alias bombs need them."""
+MAX_EXPANDED_NODES = 100_000
 
-    class NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc]
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                mark = self.peek_event().start_mark
-                raise yaml.composer.ComposerError(None, None, "YAML aliases are not accepted", mark)
-            return super().compose_node(parent, index)
 
-    return NoAliasLoader
+def _expanded_size(value: Any, seen: dict[int, int], open_: set[int]) -> int:
+    """How many nodes ``value`` has once every alias is expanded (each shared node counted per use)."""
+    if not isinstance(value, dict | list):
+        return 1
+    key = id(value)
+    if key in seen:
+        return seen[key]
+    if key in open_:
+        raise ConfigError("YAML aliases make a document contain itself")
+    open_.add(key)
+    children = list(value.keys()) + list(value.values()) if isinstance(value, dict) else value
+    size = 1
+    for child in children:
+        size += _expanded_size(child, seen, open_)
+        if size > MAX_EXPANDED_NODES:
+            raise ConfigError(f"YAML aliases expand a document beyond {MAX_EXPANDED_NODES} nodes")
+    open_.discard(key)
+    seen[key] = size
+    return size
 
 
 def _validate(document: Document) -> None:

@@ -82,7 +82,9 @@ class DockerConfigAuthProvider:
             try:
                 loaded = json.loads(data)
             except ValueError as exc:
-                raise ConfigError(f"Docker config {str(self.path)!r} is not valid JSON: {exc}") from None
+                raise ConfigError(
+                    f"cannot read Docker config {str(self.path)!r}: not valid JSON: {exc}"
+                ) from None
             if not isinstance(loaded, dict):
                 raise ConfigError(f"Docker config {str(self.path)!r} is not a JSON object")
             self._config = loaded
