@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
+from ._internal.context import store_failure_reason
 from ._internal.deadline import deadline_scope
-from .errors import ConfigError, DeadlineError, StoreError
+from .errors import ConfigError, StoreError
 from .reasons import FailureReason
 from .reference import Reference, check_digest
 from .report import VerificationResult, VerifierReport
@@ -182,11 +183,7 @@ class Executor:
             referrers = _checked(self.store.list_referrers(digest_form))
         except Exception as exc:  # the store is a seam: any failure is a failed result
             kind = "" if isinstance(exc, StoreError) else f"{type(exc).__name__}: "
-            reason = (
-                FailureReason.DEADLINE_EXCEEDED
-                if isinstance(exc, DeadlineError)
-                else FailureReason.STORE_FAILED
-            )
+            reason = store_failure_reason(exc, FailureReason.STORE_FAILED)
             return self._failed(digest_form, f"cannot list referrers: {kind}{exc}", reason)
         work = [(r, v) for r in referrers for v in self.verifiers if r.artifact_type in v.artifact_types]
         if len({r.digest for r, _ in work}) > self.options.max_referrers:
@@ -212,8 +209,7 @@ class Executor:
             descriptor = self.store.resolve(reference)
             return attrs.evolve(reference, digest=check_digest(descriptor.digest))
         except Exception as exc:  # the store is a seam: any failure is a failed result
-            deadline = isinstance(exc, DeadlineError)
-            reason = FailureReason.DEADLINE_EXCEEDED if deadline else FailureReason.SUBJECT_UNRESOLVED
+            reason = store_failure_reason(exc, FailureReason.SUBJECT_UNRESOLVED)
             return self._failed(reference, f"cannot resolve {reference}: {exc}", reason)
 
     @staticmethod

@@ -196,13 +196,13 @@ def test_transient_faults_are_retried(
         ("/blobs/", {"truncate": 10, "times": -1}, FailureReason.FETCH_FAILED, "truncated"),
         ("/blobs/", {"status": 500, "times": -1}, FailureReason.FETCH_FAILED, "HTTP 500"),
         (
-            "/manifests/sha256:",
+            "/manifests/",
             {"corrupt": True, "times": -1},
             FailureReason.DIGEST_MISMATCH,
             "does not match",
         ),
         (
-            "/manifests/sha256:",
+            "/manifests/",
             {"headers": {"Content-Length": "999999999"}, "times": -1},
             FailureReason.TOO_LARGE,
             "over the",
@@ -237,8 +237,8 @@ def test_oversized_manifest_is_refused_unread(key_pair: Callable[..., KeyPair]) 
         small = RegistryOptions(max_manifest_size=200, backoff=0.01)
         result = verify(server, image, pair, small)
         assert not result.is_success
-        [report] = result.verifier_reports
-        assert report.reason is FailureReason.TOO_LARGE and report.signatures == ()
+        # The .sig manifest is read while listing referrers: the subject fails before any report.
+        assert result.reason is FailureReason.TOO_LARGE and result.verifier_reports == ()
 
 
 def test_slow_registry_beyond_the_deadline(key_pair: Callable[..., KeyPair]) -> None:
@@ -281,9 +281,10 @@ def test_cache_saves_requests(key_pair: Callable[..., KeyPair]) -> None:
         assert ex.verify(image).is_success
         assert len(server.log) == cold  # everything came from the cache
         uncached = OCIRegistryStore(RegistryOptions(cache_enabled=False))
-        executor(uncached, pair).verify(image)
-        executor(uncached, pair).verify(image)
-        assert len(server.log) == 3 * cold
+        for _ in range(2):  # without a cache, every verification asks the registry again
+            before = len(server.log)
+            executor(uncached, pair).verify(image)
+            assert len(server.log) - before >= cold
 
 
 def test_plain_http_only_for_loopback_and_insecure() -> None:

@@ -18,15 +18,17 @@ from .keyless import KeylessSettings
 from .policy_keys import ResolvedKey
 
 
-def store_failure_reason(exc: BaseException) -> FailureReason:
-    """The reason a store's exception stands for (a fetch failure unless it says more)."""
+def store_failure_reason(
+    exc: BaseException, otherwise: FailureReason = FailureReason.FETCH_FAILED
+) -> FailureReason:
+    """The reason a store's exception stands for (``otherwise`` unless it says more)."""
     if isinstance(exc, DeadlineError):
         return FailureReason.DEADLINE_EXCEEDED
     if isinstance(exc, DigestMismatchError):
         return FailureReason.DIGEST_MISMATCH
     if isinstance(exc, TooLargeError):
         return FailureReason.TOO_LARGE
-    return FailureReason.FETCH_FAILED
+    return otherwise
 
 
 @attrs.frozen(kw_only=True)

@@ -10,6 +10,8 @@ Credentials never follow a redirect to another host, nor from HTTPS to HTTP.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -19,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import attrs
 import requests
+import requests.adapters
 import urllib3
 
 from .._internal.deadline import bounded
@@ -66,10 +69,15 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.options = options if options is not None else RegistryOptions()
-        self.session = session or requests.Session()
+        self.session = session or _pooled_session(self.options.max_connections)
         self.session.headers["User-Agent"] = f"cosign-verify/{__version__}"
         self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        # The environment (proxies, CA bundle) is read once per host, not on every request.
+        self.session.trust_env = False
+        self._verify: str | bool = self.options.ca_bundle or _environment_ca_bundle() or True
+        self._proxies: dict[str, dict[str, str]] = {}
         self._sleep = sleep
+        self._counter_lock = threading.Lock()
         self.requests_sent = 0
 
     def deadline(self) -> float:
@@ -148,7 +156,8 @@ class HttpClient:
     ) -> requests.Response:
         origin = urlsplit(url)
         for _ in range(self.options.max_redirects + 1):
-            self.requests_sent += 1
+            with self._counter_lock:
+                self.requests_sent += 1
             response = self.session.request(
                 method,
                 url,
@@ -162,7 +171,8 @@ class HttpClient:
                     min(self.options.connect_timeout, remaining),
                     min(self.options.read_timeout, remaining),
                 ),
-                verify=self.options.ca_bundle or True,
+                verify=self._verify,
+                proxies=self._proxies_for(url),
             )
             location = response.headers.get("Location")
             if response.status_code not in REDIRECT_STATUSES or not location:
@@ -182,12 +192,19 @@ class HttpClient:
             url, params = target.geturl(), None
         raise StoreError(f"{method} {url}: more than {self.options.max_redirects} redirects")
 
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        netloc = urlsplit(url).netloc
+        found = self._proxies.get(netloc)
+        if found is None:
+            found = self._proxies[netloc] = dict(requests.utils.get_environ_proxies(url))
+        return found
+
     def _read(
         self, response: requests.Response, method: str, url: str, limit: int, deadline: float, what: str
     ) -> bytes:
         """The body, decoded, read in small steps so that the deadline and ``limit`` hold mid-body."""
         if method == "HEAD":
-            response.close()
+            _release(response)
             return b""
         try:
             decoder = _decoder(response.headers.get("Content-Encoding", ""))
@@ -195,8 +212,10 @@ class HttpClient:
             if declared is not None and decoder is None and declared > limit:
                 raise TooLargeError(f"{what} from {url} is {declared} bytes, over the {limit}-byte limit")
             body, received = self._read_body(response, decoder, limit, deadline, f"{what} from {url}")
-        finally:
+        except BaseException:
             response.close()
+            raise
+        _release(response)
         if declared is not None and received != declared:
             raise requests.exceptions.ChunkedEncodingError(
                 f"{what} truncated: {received} of {declared} bytes received"
@@ -235,6 +254,29 @@ class HttpClient:
 READ_STEP = 16 * 1024
 # Only what we decode ourselves, with a bound on the decoded size.
 ACCEPT_ENCODING = "gzip, deflate"
+
+
+def _pooled_session(connections: int) -> requests.Session:
+    """A session whose pools keep ``connections`` connections per host (one per worker thread)."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=connections, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _environment_ca_bundle() -> str | None:
+    """The CA bundle ``requests`` would read from the environment (read once, here)."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+def _release(response: requests.Response) -> None:
+    """Give a fully read response's connection back to the pool (closing it would end keep-alive)."""
+    try:
+        response.raw.read()  # nothing is left; this lets http.client mark the response complete
+        response.raw.release_conn()
+    except Exception:  # the connection is unusable: drop it
+        response.close()
 
 
 def _content_length(value: str | None) -> int | None:

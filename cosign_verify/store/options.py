@@ -27,6 +27,7 @@ class RegistryOptions:
     - ``max_referrer_pages``, ``max_referrers``: pages of a referrers list and
       referrers of one subject; ``max_untyped_referrers``: tag-schema index
       entries without an artifact type, whose manifests are read to learn it.
+    - ``max_connections``: kept-alive connections per registry (one per worker thread).
     - ``cosign_enabled``: also look for cosign's ``sha256-<hex>.sig`` tag.
     - ``cache_enabled``, ``cache_ttl`` (referrer lists, tag resolutions) and
       ``content_ttl`` (digest-addressed manifests and blobs; None: until evicted).
@@ -47,6 +48,8 @@ class RegistryOptions:
     max_referrer_pages: int = 16
     max_referrers: int = 1000
     max_untyped_referrers: int = 32
+    max_connections: int = 16
+
     cosign_enabled: bool = True
     cache_enabled: bool = True
     cache_ttl: float = 10.0

@@ -35,6 +35,7 @@ from .cache import Cache, MemoryCache
 from .oci import checked_digest, descriptors, next_link, parse_json, referrers_tag
 from .options import RegistryOptions
 from .push import push_blob, push_manifest
+from .singleflight import SingleFlight
 from .transport import Response, Transport
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ class OCIRegistryStore:
         self.transport = Transport(self.options, auth, session)
         self.cache: Cache = cache if cache is not None else MemoryCache()
         self._referrers_mode: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self._mode_locks: dict[str, threading.Lock] = {}
+        self._flight = SingleFlight()
 
     @property
     def cosign_enabled(self) -> bool:
@@ -118,27 +120,16 @@ class OCIRegistryStore:
     # --- ReferrerStore ---------------------------------------------------------
 
     def resolve(self, reference: Reference) -> Descriptor:
-        """The manifest descriptor of a tag or digest (HEAD, falling back to GET)."""
+        """The manifest descriptor of a tag or digest: one GET, the digest computed here, the content kept.
+
+        The manifest is cached by digest, so fetching it next costs no request.
+        """
         target = reference.digest or reference.tag or "latest"
         key = f"resolve:{reference.name}:{target}"
         cached = self._cache_get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        head = self._get(
-            reference, f"/manifests/{target}", method="HEAD", headers={"Accept": MANIFEST_ACCEPT}
-        )
-        if head.status == 404:
-            raise StoreError(f"{reference} not found")
-        digest = head.headers.get("Docker-Content-Digest")
-        size = head.headers.get("Content-Length", "")
-        if head.status == 200 and digest and size.isdigit() and (reference.digest in (None, digest)):
-            descriptor = Descriptor(
-                media_type=head.headers.get("Content-Type", OCI_IMAGE_MANIFEST).split(";")[0],
-                digest=checked_digest(digest, f"Docker-Content-Digest of {reference}"),
-                size=int(size),
-            )
-        else:
-            descriptor = self._resolve_by_get(reference, target)
+        descriptor = self._flight.do(key, lambda: self._resolve_by_get(reference, target))
         self._cache_set(key, descriptor, None if reference.digest else self.options.cache_ttl)
         return descriptor
 
@@ -172,6 +163,9 @@ class OCIRegistryStore:
         cached = self._cache_get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
+        return self._flight.do(key, lambda: self._fetch_manifest(repository, digest, key))
+
+    def _fetch_manifest(self, repository: Reference, digest: str, key: str) -> bytes:
         response = self._get_manifest(repository, digest)
         if response.status != 200:
             raise self._fail(response, f"cannot fetch manifest {digest} from {repository.name}")
@@ -186,6 +180,9 @@ class OCIRegistryStore:
         cached = self._cache_get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
+        return self._flight.do(key, lambda: self._fetch_blob(repository, digest, key))
+
+    def _fetch_blob(self, repository: Reference, digest: str, key: str) -> bytes:
         response = self._get(repository, f"/blobs/{digest}", limit=self.options.max_blob_size, what="blob")
         if response.status != 200:
             raise self._fail(response, f"cannot fetch blob {digest} from {repository.name}")
@@ -205,7 +202,14 @@ class OCIRegistryStore:
         cached = self._cache_get(key)
         if cached is not None:
             return list(cached)
-        listed = self._referrers(subject, subject.digest, artifact_type)
+        assert subject.digest is not None
+        digest = subject.digest
+        found = self._flight.do(key, lambda: self._list_referrers(subject, digest, artifact_type))
+        self._cache_set(key, tuple(found), self.options.cache_ttl)
+        return list(found)
+
+    def _list_referrers(self, subject: Reference, digest: str, artifact_type: str | None) -> list[Descriptor]:
+        listed = self._referrers(subject, digest, artifact_type)
         untyped = sum(1 for d in listed if not d.artifact_type or d.artifact_type == OCI_EMPTY)
         if untyped > self.options.max_untyped_referrers:
             raise TooLargeError(
@@ -216,21 +220,32 @@ class OCIRegistryStore:
         if artifact_type is not None:
             found = [d for d in found if d.artifact_type == artifact_type]
         if self.cosign_enabled and artifact_type in (None, COSIGN_SIGNATURE_ARTIFACT_TYPE):
-            signature = self._cosign_signature(subject, subject.digest)
+            signature = self._cosign_signature(subject, digest)
             if signature is not None and all(d.digest != signature.digest for d in found):
                 found.append(signature)
-        self._cache_set(key, tuple(found), self.options.cache_ttl)
         return found
 
     def _referrers(self, subject: Reference, digest: str, artifact_type: str | None) -> list[Descriptor]:
         mode = self._referrers_mode.get(subject.registry)
-        if mode != _TAG_SCHEMA:
+        if mode is None:
+            # The first listing on a registry learns its mode; others wait for it rather than probe too.
+            with self._mode_locks.setdefault(subject.registry, threading.Lock()):
+                mode = self._referrers_mode.get(subject.registry)
+                if mode is None:
+                    return self._probe(subject, digest, artifact_type)
+        if mode == _API:
             listed = self._referrers_api(subject, digest, artifact_type)
             if listed is not None:
-                self._referrers_mode[subject.registry] = _API
                 return listed
-            log.info("%s has no referrers API; using the referrers tag schema", subject.registry)
-            self._referrers_mode[subject.registry] = _TAG_SCHEMA
+        return self._referrers_tag_schema(subject, digest)
+
+    def _probe(self, subject: Reference, digest: str, artifact_type: str | None) -> list[Descriptor]:
+        listed = self._referrers_api(subject, digest, artifact_type)
+        if listed is not None:
+            self._referrers_mode[subject.registry] = _API
+            return listed
+        log.info("%s has no referrers API; using the referrers tag schema", subject.registry)
+        self._referrers_mode[subject.registry] = _TAG_SCHEMA
         return self._referrers_tag_schema(subject, digest)
 
     def referrers_mode(self, registry: str) -> str | None:
