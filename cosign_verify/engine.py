@@ -54,6 +54,9 @@ class Decision:
     reason: FailureReason | None = None
 
 
+_SATISFIED = Decision(is_success=True, message="all artifact verification policies are satisfied")
+
+
 def _failed(message: str, reason: FailureReason = FailureReason.POLICY_NOT_SATISFIED) -> Decision:
     return Decision(is_success=False, message=message, reason=reason)
 
@@ -91,6 +94,8 @@ class ConfigPolicy:
             return _failed(
                 "no verifier reports: no referrer of the subject was verified", FailureReason.NO_SIGNATURES
             )
+        if len(reports) == 1 and not self.rules and reports[0].is_success:
+            return _SATISFIED
         by_type: dict[str, list[VerifierReport]] = {}
         for report in reports:
             by_type.setdefault(report.artifact_type, []).append(report)
@@ -109,7 +114,7 @@ class ConfigPolicy:
                 return _failed(
                     f"policy 'all' for {artifact_type!r}: {failed} of {len(group)} report(s) failed"
                 )
-        return Decision(is_success=True, message="all artifact verification policies are satisfied")
+        return _SATISFIED
 
 
 @attrs.frozen(kw_only=True)

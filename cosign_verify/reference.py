@@ -240,6 +240,8 @@ class Reference:
 
     def with_digest(self, digest: str) -> Reference:
         """This reference pinned to ``digest``, without its tag (the form scopes match)."""
+        if self.tag is None and self.digest == digest:
+            return self
         return Reference(registry=self.registry, repository=self.repository, digest=check_digest(digest))
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ shared.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -202,6 +203,7 @@ class TrustedRoot:
             return _CACHE.setdefault(str(resolved), root)
 
     @classmethod
+    @functools.cache
     def public_good(cls) -> TrustedRoot:
         """Sigstore's public-good trusted root, as shipped inside the ``sigstore`` package (offline)."""
         from importlib import resources

@@ -19,6 +19,7 @@ from ._internal.certificate import ExactMatch, IdentityPolicy, Matcher, RegexMat
 from ._internal.context import VerificationContext
 from ._internal.failure import Failure, FailureReason
 from ._internal.formats import LoadedSignature, SignatureFormat, format_for
+from ._internal.memo import DigestMemo
 from ._internal.outcomes import Evidence, ReportFrame, key_outcome, report_outcome, signature_outcome
 from ._internal.policy_keys import PolicyKeys, ResolvedKey
 from ._internal.simple_signing import SignatureLayer, parse_signature_manifest
@@ -36,6 +37,7 @@ from .trusted_root import TrustedRoot
 log = logging.getLogger(__name__)
 
 TransparencyLogs = TransparencyLog | Callable[[TrustPolicy], TransparencyLog]
+SIGNATURE_MANIFESTS = DigestMemo(parse_signature_manifest)
 
 
 class CosignVerifier:
@@ -78,7 +80,10 @@ class CosignVerifier:
         policies = self._matcher.policies
         self._keys = {p.name: PolicyKeys(p, providers, base_dir=base) for p in policies if p.keys}
         self._identities = {p.name: identity_policy(p.keyless) for p in policies if p.keyless is not None}
-        self._roots = {p.name: _load_root(p.trusted_root or trusted_root, base) for p in policies}
+        roots: dict[
+            object, TrustedRoot
+        ] = {}  # each distinct root is loaded once, however many policies name it
+        self._roots = {p.name: _load_root(p.trusted_root or trusted_root, base, roots) for p in policies}
         self._logs = _transparency_logs(transparency_log)
         for policy in policies:
             if not policy.tlog_verify:
@@ -153,7 +158,9 @@ class CosignVerifier:
         )
 
     def _signatures(self, ctx: VerificationContext, referrer: Descriptor) -> tuple[SignatureResult, ...]:
-        layers = parse_signature_manifest(ctx.fetch_manifest(referrer.digest, "signature manifest"))
+        layers = SIGNATURE_MANIFESTS(
+            referrer.digest, ctx.fetch_manifest(referrer.digest, "signature manifest")
+        )
         signature_format = format_for(referrer.artifact_type, layers)
         return tuple(
             signature_outcome(
@@ -218,12 +225,17 @@ def _transparency_logs(given: TransparencyLogs | None) -> Callable[[TrustPolicy]
     return rekor
 
 
-def _load_root(root: str | Path | TrustedRoot | None, base_dir: Path | None) -> TrustedRoot:
+def _load_root(
+    root: str | Path | TrustedRoot | None, base_dir: Path | None, loaded: dict[object, TrustedRoot]
+) -> TrustedRoot:
     if isinstance(root, TrustedRoot):
         return root
-    if root is None:
-        return TrustedRoot.public_good()
-    path = Path(root)
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
-    return TrustedRoot.from_file(path)
+    found = loaded.get(root)
+    if found is None:
+        if root is None:
+            found = TrustedRoot.public_good()
+        else:
+            path = Path(root)
+            found = TrustedRoot.from_file(base_dir / path if not path.is_absolute() and base_dir else path)
+        loaded[root] = found
+    return found

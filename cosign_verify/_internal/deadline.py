@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from .failure import Failure, FailureReason
 
@@ -19,19 +17,24 @@ _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
-@contextmanager
-def deadline_scope(seconds: float | None) -> Iterator[None]:
+class deadline_scope:  # noqa: N801 - used like a function: ``with deadline_scope(2.5):``
     """Everything inside must finish within ``seconds`` (None: no limit beyond an enclosing scope's)."""
-    if seconds is None:
-        yield
-        return
-    outer = _DEADLINE.get()
-    at = time.monotonic() + seconds
-    token = _DEADLINE.set(at if outer is None else min(outer, at))
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
+
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._token: contextvars.Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        if self._seconds is not None:
+            outer = _DEADLINE.get()
+            at = time.monotonic() + self._seconds
+            self._token = _DEADLINE.set(at if outer is None else min(outer, at))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _DEADLINE.reset(self._token)
 
 
 def current() -> float | None:

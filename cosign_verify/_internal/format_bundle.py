@@ -25,6 +25,7 @@ from .bundle_checks import Artifact, BundleOutcome, verify_sigstore_bundle
 from .bundle_model import MAX_BUNDLE_SIZE, DsseEnvelope, SigstoreBundle
 from .context import VerificationContext
 from .failure import Failure, FailureReason, failing_as
+from .memo import DigestMemo
 from .outcomes import Evidence
 from .policy_keys import ResolvedKey
 from .simple_signing import COSIGN_SIGNATURE_TYPE, MAX_PAYLOAD_SIZE, SignatureLayer, parse_simple_signing
@@ -92,7 +93,7 @@ class BundleFormat:
         self, ctx: VerificationContext, layer: SignatureLayer, layers: Sequence[SignatureLayer]
     ) -> BundleSignature:
         data = ctx.fetch_blob(layer.digest, layer.size, MAX_BUNDLE_SIZE, "Sigstore bundle")
-        bundle = SigstoreBundle.from_json(data)
+        bundle = BUNDLES(layer.digest, data)
         return BundleSignature(bundle, _artifact(ctx, bundle, layers))
 
 
@@ -118,3 +119,4 @@ def _artifact(ctx: VerificationContext, bundle: SigstoreBundle, layers: Sequence
 
 
 BUNDLE_FORMAT = BundleFormat()
+BUNDLES = DigestMemo(SigstoreBundle.from_json)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import attrs
@@ -11,6 +12,7 @@ from .context import VerificationContext
 from .crypto import public_key_pem, verify
 from .failure import Failure, FailureReason, failing_as
 from .keyless import transparency_proof, transparency_summary, verify_keyless
+from .memo import KeyedMemo
 from .outcomes import Evidence
 from .policy_keys import ResolvedKey
 from .simple_signing import (
@@ -37,6 +39,11 @@ def check_claims(claims: SimpleSigningPayload, subject: Reference) -> str:
             "(a signature copied from another image?)",
         )
     return f"payload binds subject digest {subject.digest}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _tlog_not_checked(policy_name: str) -> str:
+    return f"transparency log not checked: tLogVerify is false in trust policy {policy_name!r}"
 
 
 def _tlog_remediation(policy_name: str) -> str:
@@ -90,7 +97,15 @@ class CosignFormat:
         self, ctx: VerificationContext, layer: SignatureLayer, layers: Sequence[SignatureLayer]
     ) -> CosignLayerSignature:
         payload = ctx.fetch_blob(layer.digest, layer.size, MAX_PAYLOAD_SIZE, "signature payload")
-        return CosignLayerSignature(load_signature(layer, payload), parse_simple_signing(payload))
+        if not layer.fingerprint:  # a layer not parsed from a manifest: nothing to remember it by
+            return _parsed(layer, payload)
+        return LAYERS(layer.fingerprint, payload, lambda: _parsed(layer, payload))
+
+
+def _parsed(layer: SignatureLayer, payload: bytes) -> CosignLayerSignature:
+    return CosignLayerSignature(load_signature(layer, payload), parse_simple_signing(payload))
 
 
 COSIGN_FORMAT = CosignFormat()
+# A layer's fingerprint names its manifest and place; its payload was checked against its digest.
+LAYERS: KeyedMemo[CosignLayerSignature] = KeyedMemo()

@@ -27,19 +27,20 @@ class ResolvedKey:
     description: str = attrs.field(
         default=attrs.Factory(lambda self: describe_key(self.key), takes_self=True), eq=False
     )
+    label: str = attrs.field(default=attrs.Factory(lambda self: _label(self), takes_self=True), eq=False)  # noqa: PLW0108 - _label comes after the class
 
     @property
     def information(self) -> KeyInformation:
         """The report's ``keyInformation``."""
         return KeyInformation(provider=self.provider, name=self.name, version=self.version)
 
-    @property
-    def label(self) -> str:
-        """How messages name the key: ``key 'name' version 'v' of provider 'p'``."""
-        label = f"key {self.name!r}" + (f" version {self.version!r}" if self.version else "")
-        if self.provider not in (FILE_PROVIDER, self.name):
-            label += f" of provider {self.provider!r}"
-        return label
+
+def _label(key: ResolvedKey) -> str:
+    """How messages name a key: ``key 'name' version 'v' of provider 'p'``."""
+    label = f"key {key.name!r}" + (f" version {key.version!r}" if key.version else "")
+    if key.provider not in (FILE_PROVIDER, key.name):
+        label += f" of provider {key.provider!r}"
+    return label
 
 
 def _select(policy: TrustPolicy, ref: KeyRef, keys: Sequence[TrustedKey]) -> list[TrustedKey]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,6 +46,8 @@ class SignatureLayer:
     size: int
     media_type: str
     annotations: Mapping[str, str]
+    # What this layer and its manifest say, in one string: a key for what is parsed from them.
+    fingerprint: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -86,6 +89,7 @@ def _string(obj: dict[str, Any], key: str, where: str) -> str:
 
 def parse_signature_manifest(data: bytes) -> list[SignatureLayer]:
     """The layers of a cosign signature manifest, in manifest order."""
+    manifest_digest = hashlib.sha256(data).hexdigest()
     manifest = _object(loads_strict(data, "signature manifest"), "manifest")
     if manifest.get("schemaVersion") != 2:
         raise malformed("signature manifest must have schemaVersion 2")
@@ -123,6 +127,7 @@ def parse_signature_manifest(data: bytes) -> list[SignatureLayer]:
                 size=size,
                 media_type=_string(layer, "mediaType", where),
                 annotations=annotations,
+                fingerprint=f"{manifest_digest}/{index}/{digest}",
             )
         )
     return out

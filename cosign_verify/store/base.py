@@ -90,7 +90,11 @@ def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
 def check_content(data: bytes, digest: str, what: str) -> bytes:
     """Return ``data`` if it hashes to ``digest``; raise :class:`StoreError` otherwise."""
     check_digest(digest)
-    actual = compute_digest(data, digest.partition(":")[0])
+    actual = (
+        ("sha256:" + hashlib.sha256(data).hexdigest())
+        if digest.startswith("sha256:")
+        else compute_digest(data, "sha512")
+    )
     if actual != digest:
         raise DigestMismatchError(
             f"{what} content does not match its digest: expected {digest}, got {actual}"

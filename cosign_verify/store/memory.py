@@ -18,6 +18,7 @@ class _Repository:
         self.manifests: dict[str, tuple[bytes, str]] = {}
         self.tags: dict[str, str] = {}
         self.referrers: dict[str, list[Descriptor]] = {}
+        self.signature_descriptors: dict[str, Descriptor] = {}
 
 
 class MemoryStore:
@@ -118,15 +119,21 @@ class MemoryStore:
             found = list(repo.referrers.get(subject.digest, ()))
             sig_digest = repo.tags.get(cosign_signature_tag(subject.digest)) if self.cosign_enabled else None
             if sig_digest is not None and all(d.digest != sig_digest for d in found):
-                data, media_type = repo.manifests[sig_digest]
-                found.append(
-                    Descriptor(
-                        media_type=media_type,
-                        digest=sig_digest,
-                        size=len(data),
-                        artifact_type=COSIGN_SIGNATURE_ARTIFACT_TYPE,
-                    )
-                )
+                found.append(self._signature_descriptor(repo, sig_digest))
+        return found
+
+    @staticmethod
+    def _signature_descriptor(repo: _Repository, digest: str) -> Descriptor:
+        found = repo.signature_descriptors.get(digest)
+        if found is None:
+            data, media_type = repo.manifests[digest]
+            found = Descriptor(
+                media_type=media_type,
+                digest=digest,
+                size=len(data),
+                artifact_type=COSIGN_SIGNATURE_ARTIFACT_TYPE,
+            )
+            repo.signature_descriptors[digest] = found
         return found
 
     def fetch_manifest(self, repository: Reference, digest: str) -> bytes:

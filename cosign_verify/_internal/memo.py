@@ -1,0 +1,49 @@
+"""Parsed content kept by digest: content-addressed bytes parse to the same value every time.
+
+Only for bytes already checked against the digest they are filed under
+(the store is untrusted; the digest check is not skipped, the parse is).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class KeyedMemo(Generic[T]):
+    """A bounded, thread-safe LRU of values computed once per key."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._size = size
+        self._values: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, key: str, verified: bytes, compute: Callable[[], T]) -> T:
+        """The value remembered under ``key``, else ``compute()`` (remembered unless it raises)."""
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None:
+                self._values.move_to_end(key)
+                return found
+        value = compute()  # a Failure is not remembered: the next call raises it again
+        with self._lock:
+            self._values[key] = value
+            if len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+
+class DigestMemo(Generic[T]):
+    """``parse(bytes)`` remembered under the digest the bytes were checked against."""
+
+    def __init__(self, parse: Callable[[bytes], T], size: int = 2048) -> None:
+        self._parse = parse
+        self._memo: KeyedMemo[T] = KeyedMemo(size)
+
+    def __call__(self, digest: str, verified: bytes) -> T:
+        """``parse(verified)``, remembered under ``digest`` (which ``verified`` must hash to)."""
+        return self._memo(digest, verified, lambda: self._parse(verified))
