@@ -10,6 +10,7 @@ log over a fake Sigstore.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -19,7 +20,9 @@ from ._internal.log_entry import SignedContent
 from ._internal.rekor import LogEntry
 from ._internal.tlog import MAX_CANDIDATES, entry_from_cosign_bundle, first_verified
 from .errors import StoreError
+from .store.cache import MemoryCache
 from .store.options import RegistryOptions, is_loopback
+from .store.singleflight import SingleFlight
 from .trusted_root import TrustedRoot
 
 if TYPE_CHECKING:
@@ -44,24 +47,35 @@ class TransparencyLog(Protocol):
         ...
 
 
+@functools.cache
+def shared_http_client() -> HttpClient:
+    """One pooled client for every :class:`RekorLog` that was given none (created on first use)."""
+    from .store.http import HttpClient
+
+    return HttpClient(REKOR_OPTIONS)
+
+
 class RekorLog:
     """A Rekor v1 log at ``url``, read over a bounded :class:`~cosign_verify.store.http.HttpClient`.
 
-    Plain HTTP is refused except on loopback. ``http`` defaults to a client
-    with a 10 s deadline and two retries.
+    Plain HTTP is refused except on loopback. ``http`` defaults to one
+    pooled client shared by every such log (10 s deadline, two retries).
+    Entries found online are remembered for ``cache_ttl`` seconds, and
+    threads looking up one signature at once share one lookup.
     """
 
-    def __init__(self, url: str, http: HttpClient | None = None) -> None:
+    def __init__(self, url: str, http: HttpClient | None = None, *, cache_ttl: float = 60.0) -> None:
         self.url = url.rstrip("/")
         self._http = http
+        self._cache_ttl = cache_ttl
+        self._found = MemoryCache(max_entries=4096)
+        self._flight = SingleFlight()
 
     @property
     def http(self) -> HttpClient:
         """The HTTP client (created on first use, so that importing costs no ``requests``)."""
         if self._http is None:
-            from .store.http import HttpClient
-
-            self._http = HttpClient(REKOR_OPTIONS)
+            self._http = shared_http_client()
         return self._http
 
     def entry_from_bundle(self, bundle: str, content: SignedContent, trusted_root: TrustedRoot) -> LogEntry:
@@ -74,6 +88,17 @@ class RekorLog:
             raise Failure(
                 FailureReason.TLOG_UNAVAILABLE, f"refusing to query Rekor over plain HTTP ({self.url})"
             )
+        key = hashlib.sha256(
+            b"%s|%s|%s" % (hashlib.sha256(payload).digest(), content.signature, content.verifier_spki)
+        ).hexdigest()
+        cached = self._found.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        entry = self._flight.do(key, lambda: self._lookup(payload, content, trusted_root))
+        self._found.set(key, entry, self._cache_ttl)
+        return entry
+
+    def _lookup(self, payload: bytes, content: SignedContent, trusted_root: TrustedRoot) -> LogEntry:
         deadline = self.http.deadline()
         uuids = self._search(payload, deadline)
         records = (

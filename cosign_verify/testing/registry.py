@@ -4,8 +4,7 @@ It speaks enough of the distribution API to push and pull, serves the
 referrers API (switchable off, to act like registries without it), can
 require basic or bearer auth, and injects faults: status codes, delays,
 truncated or corrupted bodies, wrong digests, redirects. Content is held in
-a :class:`~cosign_verify.MemoryStore` (``server.store``), the one storage
-model of the library and its toolkit.
+a :class:`~cosign_verify.MemoryStore` (``server.store``), the library's one storage model.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ class Fault:
     - ``redirect``: answer 307 to this URL;
     - ``truncate``: send only this many bytes of the real body (Content-Length stays whole);
     - ``corrupt``: flip the last byte of the real body;
-    - ``headers``: extra or replaced headers on the real answer (a wrong ``Docker-Content-Digest``, say).
+    - ``headers``: extra or replaced headers on the real answer (a wrong ``Docker-Content-Digest``).
     """
 
     path: str
@@ -351,6 +350,7 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], b
 def _handler_for(server: RegistryServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body leave at once, not a delayed ACK apart
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

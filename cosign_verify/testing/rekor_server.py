@@ -47,6 +47,7 @@ class RekorServer(BackgroundServer):
 def _handler(server: RekorServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body leave at once, not a delayed ACK apart
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
