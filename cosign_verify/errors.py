@@ -62,7 +62,12 @@ class InvalidReferenceError(CosignVerifyError, ValueError):
 
 
 class StoreError(CosignVerifyError):
-    """A referrer store could not answer (registry unreachable, bad content, ...)."""
+    """A referrer store could not answer (registry unreachable, bad content, ...).
+
+    The message is one line; ``detail``, when set, is the underlying error in full.
+    """
+
+    detail: str | None = None
 
 
 class DeadlineError(StoreError):

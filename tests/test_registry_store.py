@@ -207,7 +207,7 @@ def test_transient_faults_are_retried(
             FailureReason.TOO_LARGE,
             "over the",
         ),
-        ("/blobs/", {"delay": 1.5, "times": -1}, FailureReason.FETCH_FAILED, "ReadTimeout"),
+        ("/blobs/", {"delay": 1.5, "times": -1}, FailureReason.FETCH_FAILED, "timed out"),
     ],
 )
 def test_persistent_faults_fail_clearly(
@@ -249,8 +249,7 @@ def test_slow_registry_beyond_the_deadline(key_pair: Callable[..., KeyPair]) -> 
         result = verify(
             server, image, pair, RegistryOptions(backoff=0.2, max_backoff=0.5, deadline=1.0, max_retries=10)
         )
-        assert not result.is_success and result.reason is FailureReason.STORE_FAILED
-        assert "deadline" in (result.message or "")  # rather than another registry failure
+        assert not result.is_success and result.reason is FailureReason.DEADLINE_EXCEEDED
 
 
 def test_head_unsupported_falls_back_to_get_and_checks_digest(key_pair: Callable[..., KeyPair]) -> None:

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
-import requests
 
 from ..errors import StoreError, TooLargeError
 from ..mediatypes import (
@@ -61,10 +60,9 @@ class OCIRegistryStore:
         *,
         auth: AuthProvider | None = None,
         cache: Cache | None = None,
-        session: requests.Session | None = None,
     ) -> None:
         self.options = options or RegistryOptions()
-        self.transport = Transport(self.options, auth, session)
+        self.transport = Transport(self.options, auth)
         self.cache: Cache = cache if cache is not None else MemoryCache()
         self._referrers_mode: dict[str, str] = {}
         self._mode_locks: dict[str, threading.Lock] = {}

@@ -16,8 +16,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-
 from ..errors import StoreError
 from .auth import AuthProvider, Credentials, parse_challenge
 from .http import HttpClient, Response
@@ -39,13 +37,11 @@ class Transport:
         self,
         options: RegistryOptions,
         auth: AuthProvider | None = None,
-        session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.options = options
         self.auth = auth
-        self.http = HttpClient(options, session, sleep)
-        self.session = self.http.session
+        self.http = HttpClient(options, sleep)
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
         self._basic: dict[str, str] = {}
         self._lock = threading.Lock()
