@@ -20,95 +20,29 @@ from typing import Any
 
 import attrs
 
+from ._internal.config_sections import (
+    cosign_verifiers,
+    key_management_providers,
+    other_verifiers,
+    policy_config,
+    store_config,
+    usable,
+)
 from ._internal.files import MAX_CONFIG_FILE, read_text_file
 from ._internal.schema import json_path, validator_for
+from .config_model import (
+    Config,
+    KeyManagementProviderConfig,
+    PolicyConfig,
+    ResourceOrigin,
+    StoreConfig,
+    VerifierConfig,
+    relocate,
+)
 from .errors import ConfigError
-from .policy import DEFAULT_REKOR_URL, TrustPolicy
-from .resources import Document, resources_to_config, yaml_documents
-from .scope import ScopeMatcher
+from .resources import Document, listed, resources_to_config, yaml_documents
 
 log = logging.getLogger(__name__)
-
-COSIGN_VERIFIER_TYPE = "cosign"
-ORAS_STORE = "oras"
-CONFIG_POLICY = "configpolicy"
-DEFAULT_POLICY = "default"
-DEFAULT_CACHE_TTL = 10  # seconds; Ratify's default for the oras store's caches
-
-
-@attrs.frozen(kw_only=True)
-class StoreConfig:
-    """The ``oras`` store plugin's settings (Ratify's defaults when unset)."""
-
-    name: str = ORAS_STORE
-    use_http: bool = False
-    cosign_enabled: bool = False
-    cache_enabled: bool = True
-    ttl: int = DEFAULT_CACHE_TTL
-    auth_provider: Mapping[str, Any] | None = None
-
-
-@attrs.frozen(kw_only=True)
-class PolicyConfig:
-    """The ``configPolicy`` plugin: ``any`` or ``all`` per artifact type, and ``default``."""
-
-    name: str = "configPolicy"
-    artifact_verification_policies: Mapping[str, str] = attrs.field(factory=dict)
-
-    @property
-    def default(self) -> str:
-        """The rule for artifact types not named (``all`` unless configured)."""
-        return self.artifact_verification_policies.get(DEFAULT_POLICY, "all")
-
-
-@attrs.frozen(kw_only=True)
-class VerifierConfig:
-    """One cosign verifier plugin: the artifact types it handles and its trust policies."""
-
-    name: str
-    artifact_types: tuple[str, ...]
-    trust_policies: tuple[TrustPolicy, ...] = ()
-    key: str | None = None
-    rekor_url: str | None = None
-    trusted_root: str | None = None
-    type: str = COSIGN_VERIFIER_TYPE
-
-    @property
-    def legacy(self) -> bool:
-        """Whether this verifier uses Ratify's legacy mode (``key`` / ``rekorURL``, no trust policies)."""
-        return not self.trust_policies
-
-    @property
-    def matcher(self) -> ScopeMatcher:
-        """The scope matcher over this verifier's trust policies."""
-        return ScopeMatcher(self.trust_policies)
-
-
-@attrs.frozen(kw_only=True)
-class KeyManagementProviderConfig:
-    """A key management provider declared in the config (``inline`` or ``file``)."""
-
-    name: str
-    type: str
-    parameters: Mapping[str, Any] = attrs.field(factory=dict)
-
-
-@attrs.frozen(kw_only=True)
-class Config:
-    """A loaded, validated configuration.
-
-    ``base_dir`` is the directory of the config file (or the working directory
-    for a dict): relative key ``file`` paths are resolved against it.
-    """
-
-    store: StoreConfig = attrs.field(factory=StoreConfig)
-    policy: PolicyConfig = attrs.field(factory=PolicyConfig)
-    verifiers: tuple[VerifierConfig, ...] = ()
-    ignored_verifiers: tuple[str, ...] = ()
-    key_management_providers: tuple[KeyManagementProviderConfig, ...] = ()
-    base_dir: Path = attrs.field(factory=Path.cwd)
-    source: str = "<dict>"
-    skipped: tuple[str, ...] = ()
 
 
 def load_config(
@@ -136,15 +70,37 @@ def load_config(
             documents.extend(yaml_documents(path, text))
             continue
         data = _json(text, path)
+        if isinstance(data, Mapping) and "kind" in data:  # resources in JSON (kubectl get ... -o json)
+            documents.extend(listed(str(path), "0", data))
+            continue
         if len(paths) == 1:
             return _build_config(data, base_dir=path.resolve().parent, name=str(path))
         _merge(merged, data, str(path))
+    origins: dict[str, ResourceOrigin] = {}
     if documents:
-        from_resources, skipped = resources_to_config(documents)
-        _merge(merged, from_resources, "the YAML resources")
+        translated = resources_to_config(documents)
+        skipped, origins = translated.skipped, _shifted(translated.origins, merged)
+        _merge(merged, translated.config, "the YAML resources")
     name = ", ".join(str(p) for p in paths)
-    config = _build_config(merged, base_dir=paths[0].resolve().parent, name=name)
-    return attrs.evolve(config, skipped=tuple(skipped))
+    try:
+        config = _build_config(merged, base_dir=paths[0].resolve().parent, name=name)
+    except ConfigError as exc:
+        raise relocate(exc, origins) from None
+    return attrs.evolve(config, skipped=tuple(skipped), origins=origins)
+
+
+def _shifted(origins: Mapping[str, ResourceOrigin], merged: Mapping[str, Any]) -> dict[str, ResourceOrigin]:
+    """Origins renumbered for the plugins and providers that JSON files put before the resources' own."""
+    offsets = {
+        "verifier.plugins": len((merged.get("verifier") or {}).get("plugins") or []),
+        "keyManagementProviders": len(merged.get("keyManagementProviders") or []),
+    }
+    shifted = {}
+    for prefix, origin in origins.items():
+        section, _, index = prefix.partition("[")
+        key = f"{section}[{int(index.rstrip(']')) + offsets[section]}]" if section in offsets else prefix
+        shifted[key] = origin
+    return shifted
 
 
 def _bounded_int(text: str) -> int:
@@ -200,127 +156,22 @@ def _build_config(data: Any, *, base_dir: Path, name: str) -> Config:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(first.reason + more, path=first.path, errors=[str(e) for e in errors])
+    others = tuple(other_verifiers(data.get("verifier") or {}))  # an unknown plugin type is an error
+    verifiers = tuple(cosign_verifiers(data.get("verifier") or {}))
+    store = store_config(data.get("store") or {})
+    warnings = usable(verifiers, data)
+    for warning in warnings:
+        log.warning("%s", warning)
     return Config(
-        store=_store(data.get("store") or {}),
-        policy=_policy(data.get("policy") or {}),
-        verifiers=tuple(_cosign_verifiers(data.get("verifier") or {})),
-        ignored_verifiers=tuple(_ignored_verifiers(data.get("verifier") or {})),
-        key_management_providers=_key_management_providers(data.get("keyManagementProviders") or []),
+        store=store,
+        policy=policy_config(data.get("policy") or {}),
+        verifiers=verifiers,
+        ignored_verifiers=others,
+        key_management_providers=key_management_providers(data.get("keyManagementProviders") or []),
         base_dir=base_dir,
         source=name,
+        warnings=warnings,
     )
-
-
-def _store(section: Mapping[str, Any]) -> StoreConfig:
-    plugins = section.get("plugins") or []
-    if not plugins:
-        return StoreConfig()
-    if len(plugins) > 1:
-        raise ConfigError("only one store plugin is supported", path="store.plugins")
-    plugin = plugins[0]
-    if plugin["name"] != ORAS_STORE:
-        raise ConfigError(
-            f"unsupported store plugin {plugin['name']!r}",
-            path="store.plugins[0].name",
-            remediation="use the 'oras' store (OCI registries)",
-        )
-    return StoreConfig(
-        use_http=plugin.get("useHttp", False),
-        cosign_enabled=plugin.get("cosignEnabled", False),
-        cache_enabled=plugin.get("cacheEnabled", True),
-        ttl=plugin.get("ttl", DEFAULT_CACHE_TTL),
-        auth_provider=plugin.get("authProvider"),
-    )
-
-
-def _policy(section: Mapping[str, Any]) -> PolicyConfig:
-    plugin = section.get("plugin")
-    if not plugin:
-        return PolicyConfig()
-    if plugin["name"].lower() != CONFIG_POLICY:
-        raise ConfigError(
-            f"unsupported policy plugin {plugin['name']!r}",
-            path="policy.plugin.name",
-            remediation="use 'configPolicy' with artifactVerificationPolicies; Rego policies are not supported",
-        )
-    return PolicyConfig(
-        name=plugin["name"],
-        artifact_verification_policies=dict(plugin.get("artifactVerificationPolicies") or {}),
-    )
-
-
-def _plugin_type(plugin: Mapping[str, Any]) -> str:
-    return str(plugin.get("type") or plugin["name"])
-
-
-def _cosign_verifiers(section: Mapping[str, Any]) -> Iterator[VerifierConfig]:
-    names: set[str] = set()
-    for index, plugin in enumerate(section.get("plugins") or []):
-        if _plugin_type(plugin) != COSIGN_VERIFIER_TYPE:
-            continue
-        path = f"verifier.plugins[{index}]"
-        if plugin["name"] in names:
-            raise ConfigError(f"verifier name {plugin['name']!r} is used more than once", path=f"{path}.name")
-        names.add(plugin["name"])
-        policies = tuple(
-            TrustPolicy.from_dict(entry, path=f"{path}.trustPolicies[{i}]")
-            for i, entry in enumerate(plugin.get("trustPolicies") or [])
-        )
-        if policies and "key" in plugin:
-            raise ConfigError(
-                "'key' and 'trustPolicies' cannot be configured together",
-                path=f"{path}.key",
-                remediation="move the key into a trust policy's 'keys' list",
-            )
-        if policies and "rekorURL" in plugin:
-            raise ConfigError(
-                "'rekorURL' and 'trustPolicies' cannot be configured together",
-                path=f"{path}.rekorURL",
-                remediation="set rekorURL on each trust policy",
-            )
-        try:
-            ScopeMatcher(policies)
-        except ConfigError as exc:
-            raise exc.under(path) from None
-        artifact_types = tuple(t.strip() for t in plugin["artifactTypes"].split(",") if t.strip())
-        if not artifact_types:
-            raise ConfigError("artifactTypes names no artifact type", path=f"{path}.artifactTypes")
-        yield VerifierConfig(
-            name=plugin["name"],
-            artifact_types=artifact_types,
-            trust_policies=policies,
-            key=plugin.get("key"),
-            rekor_url=plugin.get("rekorURL") or (None if policies else DEFAULT_REKOR_URL),
-            trusted_root=plugin.get("trustedRoot"),
-        )
-
-
-def _ignored_verifiers(section: Mapping[str, Any]) -> Iterator[str]:
-    for plugin in section.get("plugins") or []:
-        kind = _plugin_type(plugin)
-        if kind != COSIGN_VERIFIER_TYPE:
-            log.warning("verifier %r of type %r is not a cosign verifier; ignoring it", plugin["name"], kind)
-            yield plugin["name"]
-
-
-def _key_management_providers(
-    entries: Sequence[Mapping[str, Any]],
-) -> tuple[KeyManagementProviderConfig, ...]:
-    seen: set[str] = set()
-    out = []
-    for index, entry in enumerate(entries):
-        if entry["name"] in seen:
-            raise ConfigError(
-                f"key management provider name {entry['name']!r} is used more than once",
-                path=f"keyManagementProviders[{index}].name",
-            )
-        seen.add(entry["name"])
-        out.append(
-            KeyManagementProviderConfig(
-                name=entry["name"], type=entry["type"], parameters=dict(entry.get("parameters") or {})
-            )
-        )
-    return tuple(out)
 
 
 __all__ = [

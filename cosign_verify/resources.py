@@ -10,6 +10,7 @@ and the JSON path inside that document.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import attrs
 
 from ._internal.schema import json_path, validator_for
+from .config_model import ResourceOrigin
 from .errors import ConfigError
 from .policy import TrustPolicy
 from .scope import ScopeMatcher
@@ -26,6 +28,14 @@ log = logging.getLogger(__name__)
 
 API_VERSIONS = ("config.ratify.deislabs.io/v1beta1", "config.ratify.deislabs.io/v1alpha1")
 KINDS = ("Verifier", "Store", "KeyManagementProvider", "NamespacedKeyManagementProvider", "Policy")
+RATIFY_GROUP = "config.ratify.deislabs.io/"
+OTHER_RATIFY_KINDS = (
+    "NamespacedVerifier",
+    "NamespacedStore",
+    "NamespacedPolicy",
+    "CertificateStore",
+    "NamespacedCertificateStore",
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -33,7 +43,7 @@ class Document:
     """One YAML document and where it came from."""
 
     source: str
-    index: int
+    index: str
     data: Any
 
     @property
@@ -53,7 +63,7 @@ def yaml_documents(path: Path, text: str) -> Iterator[Document]:
         for index, data in enumerate(yaml.safe_load_all(text)):
             if data is not None:
                 _expanded_size(data, {}, set())  # aliases are fine; alias bombs are not
-                yield Document(source=str(path), index=index, data=data)
+                yield from listed(str(path), str(index), data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
@@ -85,6 +95,34 @@ def _expanded_size(value: Any, seen: dict[int, int], open_: set[int]) -> int:
     open_.discard(key)
     seen[key] = size
     return size
+
+
+def listed(source: str, index: str, data: Any) -> Iterator[Document]:
+    """A document, or the items of a ``kind: List`` (what ``kubectl get ... -o yaml`` or ``-o json`` prints)."""
+    items = data.get("items") if isinstance(data, Mapping) and data.get("kind") == "List" else None
+    if isinstance(items, list):
+        for position, item in enumerate(items):
+            yield Document(source=source, index=f"{index}, items[{position}]", data=item)
+    else:
+        yield Document(source=source, index=index, data=data)
+
+
+def _not_read(document: Document, kind: object) -> str:
+    """Why a document is skipped; an unknown Ratify kind (a typo such as ``Verifer``) is an error."""
+    api_version = document.data.get("apiVersion") if isinstance(document.data, Mapping) else None
+    if (
+        isinstance(api_version, str)
+        and api_version.startswith(RATIFY_GROUP)
+        and kind not in OTHER_RATIFY_KINDS
+    ):
+        close = difflib.get_close_matches(str(kind), [*KINDS, *OTHER_RATIFY_KINDS], n=1)
+        raise ConfigError(
+            f"unknown Ratify kind {kind!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+            path=f"{document.where}: kind",
+            remediation=f"the kinds read are {', '.join(KINDS)}",
+        )
+    what = "a Ratify kind we do not read" if kind in OTHER_RATIFY_KINDS else "not a Ratify configuration kind"
+    return f"{document.where}: kind {kind!r} is {what}; skipped"
 
 
 def _validate(document: Document) -> None:
@@ -134,29 +172,46 @@ def _key_management_provider(document: Document) -> dict[str, Any]:
     return {"name": name, "type": spec["type"], "parameters": dict(spec.get("parameters") or {})}
 
 
-def resources_to_config(documents: Iterable[Document]) -> tuple[dict[str, Any], list[str]]:
-    """The CLI-shaped configuration the resources describe, and the documents skipped (with why)."""
+@attrs.frozen
+class Translated:
+    """Resources in the CLI configuration's shape, the documents skipped (with why), and each section's origin."""
+
+    config: dict[str, Any]
+    skipped: list[str]
+    origins: dict[str, ResourceOrigin]
+
+
+def resources_to_config(documents: Iterable[Document]) -> Translated:
+    """The CLI-shaped configuration the resources describe."""
     config: dict[str, Any] = {}
     skipped: list[str] = []
+    origins: dict[str, ResourceOrigin] = {}
     for document in documents:
         data = document.data
         kind = data.get("kind") if isinstance(data, Mapping) else None
         if kind not in KINDS:
-            reason = f"{document.where}: kind {kind!r} is not a Ratify configuration kind we read; skipped"
+            reason = _not_read(document, kind)
             log.warning("%s", reason)
             skipped.append(reason)
             continue
         _validate(document)
         spec = data["spec"]
         if kind == "Verifier":
-            config.setdefault("verifier", {"version": "1.0.0", "plugins": []})["plugins"].append(
-                _verifier_plugin(document)
+            plugins = config.setdefault("verifier", {"version": "1.0.0", "plugins": []})["plugins"]
+            origins[f"verifier.plugins[{len(plugins)}]"] = ResourceOrigin(
+                document.where,
+                {"name": "metadata.name", "type": "spec.type", "artifactTypes": "spec.artifactTypes"},
+                "spec.parameters",
             )
+            plugins.append(_verifier_plugin(document))
         elif kind == "Store":
             if "store" in config:
                 raise ConfigError(
                     "only one Store resource is supported", path=f"{document.where}: metadata.name"
                 )
+            origins["store.plugins[0]"] = ResourceOrigin(
+                document.where, {"name": "spec.name"}, "spec.parameters"
+            )
             config["store"] = {
                 "version": "1.0.0",
                 "plugins": [{"name": spec["name"], **(spec.get("parameters") or {})}],
@@ -166,11 +221,18 @@ def resources_to_config(documents: Iterable[Document]) -> tuple[dict[str, Any], 
                 raise ConfigError(
                     "only one Policy resource is supported", path=f"{document.where}: metadata.name"
                 )
+            origins["policy.plugin"] = ResourceOrigin(
+                document.where, {"name": "spec.type"}, "spec.parameters"
+            )
             kind_name = spec.get("type") or spec.get("name")
             config["policy"] = {
                 "version": "1.0.0",
                 "plugin": {"name": kind_name, **(spec.get("parameters") or {})},
             }
         else:
-            config.setdefault("keyManagementProviders", []).append(_key_management_provider(document))
-    return config, skipped
+            providers = config.setdefault("keyManagementProviders", [])
+            origins[f"keyManagementProviders[{len(providers)}]"] = ResourceOrigin(
+                document.where, {"name": "metadata.name"}, "spec"
+            )
+            providers.append(_key_management_provider(document))
+    return Translated(config, skipped, origins)

@@ -41,7 +41,7 @@ def build_key_providers(config: Config) -> KeyProviders:
                 provider = FileKeyProvider(entry.name, config.base_dir / entry.parameters["path"])
             providers.add(provider)
         except ConfigError as exc:
-            raise exc.under(f"keyManagementProviders[{index}]") from None
+            raise config.locate(exc.under(f"keyManagementProviders[{index}]")) from None
     return providers
 
 
@@ -66,7 +66,7 @@ def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -
     """The cosign verifiers a configuration describes (trust policies, or Ratify's legacy ``key``/``rekorURL``)."""
     providers = key_providers if key_providers is not None else build_key_providers(config)
     verifiers = []
-    for index, entry in enumerate(config.verifiers):
+    for entry in config.verifiers:
         policies = entry.trust_policies
         if entry.legacy:
             policies = (legacy_policy(entry.key, entry.rekor_url),)
@@ -89,7 +89,7 @@ def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -
                 )
             )
         except ConfigError as exc:
-            raise exc.under(f"verifier.plugins[{index}]") from None
+            raise config.locate(exc.under(f"verifier.plugins[{entry.index}]")) from None
     return verifiers
 
 

@@ -34,8 +34,8 @@ def sign_many(server: RegistryServer, pair: KeyPair, count: int) -> list[Referen
     images = []
     for index in range(count):
         image = push_image(writer, f"{server.registry}/batch/app{index}:v1")
-        layout = "referrer" if index % 2 else "tag"
-        sign_image(writer, image, pair, SignOptions(layout=layout))
+        options = SignOptions(layout="referrer") if index % 2 else SignOptions(layout="tag")
+        sign_image(writer, image, pair, options)
         images.append(image)
     return images
 

@@ -59,8 +59,23 @@ def test_dict_with_defaults() -> None:
     [verifier] = config.verifiers
     assert verifier.artifact_types == (COSIGN, "other/type")
     assert verifier.legacy and verifier.rekor_url == "https://rekor.sigstore.dev"
-    assert config.store.cosign_enabled is False and config.store.ttl == 10
+    # without a store section the oras store reads cosign's .sig tags too, and says so
+    assert config.store.cosign_enabled is True and config.store.configured is False
+    assert config.store.ttl == 10
     assert config.policy.default == "all"
+    assert any("no store is configured" in w for w in config.warnings)
+    assert any("other/type" in w for w in config.warnings)
+
+
+def test_configured_store_keeps_ratify_default_for_cosign_enabled() -> None:
+    config = load_config(
+        {
+            "store": {"plugins": [{"name": "oras"}]},
+            "verifier": {"plugins": [{"name": "cosign", "artifactTypes": COSIGN}]},
+        }
+    )
+    assert config.store.cosign_enabled is False and config.store.configured is True
+    assert any("cosignEnabled" in w for w in config.warnings)
 
 
 def test_legacy_key_and_type_field() -> None:
@@ -129,7 +144,7 @@ _TP = "verifier/plugins/0/trustPolicies"
             "verifier/plugins/0/artifactTypes",
             " , ",
             "verifier.plugins[0].artifactTypes",
-            "names no artifact type",
+            "names nothing a cosign verifier can verify",
         ),
         ("verifier/plugins/0/trustPolicy", [], "verifier.plugins[0]", "('trustPolicy' was unexpected)"),
         ("verifier/plugins/0/key", "/k.pub", "verifier.plugins[0].key", "'key' and 'trustPolicies' cannot"),

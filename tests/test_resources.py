@@ -14,7 +14,7 @@ import yaml
 from cosign_verify import ConfigError, Executor, FailureReason, MemoryStore, load_config
 from cosign_verify.cli import main
 from cosign_verify.testing import FakeSigstore, KeyPair, push_image, sign_image
-from cosign_verify.wiring import build_verifiers
+from cosign_verify.wiring import build_store, build_verifiers
 
 from .conftest import EXAMPLES, cause
 
@@ -180,7 +180,7 @@ def test_unknown_kinds_are_reported_and_skipped(tmp_path: Path, key_pair: Callab
     config = load_config(file)
     assert len(config.verifiers) == 1
     assert config.skipped == (
-        f"{file}: document 0: kind 'ConfigMap' is not a Ratify configuration kind we read; skipped",
+        f"{file}: document 0: kind 'ConfigMap' is not a Ratify configuration kind; skipped",
     )
     err = io.StringIO()
     main(["check-config", "--config", str(file)], out=io.StringIO(), err=err)
@@ -290,3 +290,65 @@ def test_legacy_keyless_accepts_any_fulcio_identity(tmp_path: Path, store: Memor
     unsigned = push_image(store, "anywhere.example/any/other:v1")
     sign_image(store, unsigned, FakeSigstore().signer())  # another, untrusted Sigstore
     assert not executor.verify(unsigned).is_success
+
+
+def test_a_misspelt_ratify_kind_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    misspelt = {**verifier(key="k.pub"), "kind": "Verifer"}
+    file = write(tmp_path, misspelt)
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    assert info.value.path == f"{file}: document 0: kind"
+    assert "unknown Ratify kind 'Verifer' (did you mean 'Verifier'?)" in info.value.reason
+
+
+def test_ratify_kinds_we_do_not_read_are_skipped_by_name(
+    tmp_path: Path, key_pair: Callable[..., KeyPair]
+) -> None:
+    (tmp_path / "k.pub").write_text(key_pair().public_pem())
+    store = resource("NamespacedStore", {"name": "oras"})
+    config = load_config(write(tmp_path, store, verifier(key="k.pub")))
+    assert len(config.skipped) == 1
+    assert "kind 'NamespacedStore' is a Ratify kind we do not read; skipped" in config.skipped[0]
+
+
+def test_kubectl_list_output_loads_item_by_item(tmp_path: Path, key_pair: Callable[..., KeyPair]) -> None:
+    (tmp_path / "k.pub").write_text(key_pair().public_pem())
+    store = resource("Store", {"name": "oras", "parameters": {"cosignEnabled": True}})
+    listing = {"apiVersion": "v1", "kind": "List", "items": [store, verifier(key="k.pub")]}
+    config = load_config(write(tmp_path, listing))
+    assert [v.name for v in config.verifiers] == ["v"]
+    assert config.store.configured and config.store.cosign_enabled
+    # the same listing as `kubectl get -o json` prints it
+    as_json = tmp_path / "resources.json"
+    as_json.write_text(json.dumps(listing))
+    assert [v.name for v in load_config(as_json).verifiers] == ["v"]
+
+
+def test_an_error_inside_a_list_names_the_item(tmp_path: Path) -> None:
+    broken = verifier(key="k.pub")
+    broken["spec"]["artifactTypes"] = "other/type"
+    file = write(tmp_path, {"apiVersion": "v1", "kind": "List", "items": [broken]})
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    assert info.value.path == f"{file}: document 0, items[0]: spec.artifactTypes"
+
+
+def test_errors_found_after_translation_name_the_resource(tmp_path: Path) -> None:
+    """A key file that is missing is found when verifiers are built; the error points into the YAML."""
+    notation = resource("Verifier", {"name": "notation", "artifactTypes": "x", "parameters": {}})
+    file = write(tmp_path, notation, verifier(key="missing.pub"))
+    config = load_config(file)
+    with pytest.raises(ConfigError) as info:
+        build_verifiers(config)
+    assert info.value.path is not None and info.value.path.startswith(f"{file}: document 1: spec.parameters")
+
+
+def test_verifier_without_a_store_reads_sig_tags_and_says_so(
+    tmp_path: Path, key_pair: Callable[..., KeyPair]
+) -> None:
+    """Ratify's samples ship a Verifier alone; its .sig signatures must still be found."""
+    (tmp_path / "k.pub").write_text(key_pair().public_pem())
+    config = load_config(write(tmp_path, verifier(key="k.pub")))
+    assert config.store.cosign_enabled and not config.store.configured
+    assert any("no store is configured" in warning for warning in config.warnings)
+    assert build_store(config).options.cosign_enabled

@@ -1,0 +1,186 @@
+"""Building configuration values section by section, and refusing configurations that verify nothing."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..config_model import (
+    CONFIG_POLICY,
+    COSIGN_VERIFIER_TYPE,
+    DEFAULT_CACHE_TTL,
+    ORAS_STORE,
+    KeyManagementProviderConfig,
+    PolicyConfig,
+    StoreConfig,
+    VerifierConfig,
+)
+from ..errors import ConfigError
+from ..mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_TYPES
+from ..policy import DEFAULT_REKOR_URL, TrustPolicy
+from ..scope import ScopeMatcher
+
+log = logging.getLogger("cosign_verify.config")
+
+# Ratify's other verifier plugins: skipped with a warning (we verify cosign signatures only).
+OTHER_RATIFY_VERIFIERS = ("notation", "sbom", "vulnerabilityreport", "licensechecker", "schemavalidator")
+VERIFIABLE_TYPES = (COSIGN_SIGNATURE_ARTIFACT_TYPE, *sorted(SIGSTORE_BUNDLE_TYPES))
+
+
+def store_config(section: Mapping[str, Any]) -> StoreConfig:
+    plugins = section.get("plugins") or []
+    if not plugins:  # no store section: the oras store, reading cosign's .sig tags too
+        return StoreConfig(cosign_enabled=True, configured=False)
+    if len(plugins) > 1:
+        raise ConfigError("only one store plugin is supported", path="store.plugins")
+    plugin = plugins[0]
+    if plugin["name"] != ORAS_STORE:
+        raise ConfigError(
+            f"unsupported store plugin {plugin['name']!r}",
+            path="store.plugins[0].name",
+            remediation="use the 'oras' store (OCI registries)",
+        )
+    return StoreConfig(
+        use_http=plugin.get("useHttp", False),
+        cosign_enabled=plugin.get("cosignEnabled", False),
+        cache_enabled=plugin.get("cacheEnabled", True),
+        ttl=plugin.get("ttl", DEFAULT_CACHE_TTL),
+        auth_provider=plugin.get("authProvider"),
+    )
+
+
+def policy_config(section: Mapping[str, Any]) -> PolicyConfig:
+    plugin = section.get("plugin")
+    if not plugin:
+        return PolicyConfig()
+    if plugin["name"].lower() != CONFIG_POLICY:
+        raise ConfigError(
+            f"unsupported policy plugin {plugin['name']!r}",
+            path="policy.plugin.name",
+            remediation="use 'configPolicy' with artifactVerificationPolicies; Rego policies are not supported",
+        )
+    return PolicyConfig(
+        name=plugin["name"],
+        artifact_verification_policies=dict(plugin.get("artifactVerificationPolicies") or {}),
+    )
+
+
+def _plugin_type(plugin: Mapping[str, Any]) -> str:
+    return str(plugin.get("type") or plugin["name"])
+
+
+def cosign_verifiers(section: Mapping[str, Any]) -> Iterator[VerifierConfig]:
+    names: set[str] = set()
+    for index, plugin in enumerate(section.get("plugins") or []):
+        if _plugin_type(plugin) != COSIGN_VERIFIER_TYPE:
+            continue
+        path = f"verifier.plugins[{index}]"
+        if plugin["name"] in names:
+            raise ConfigError(f"verifier name {plugin['name']!r} is used more than once", path=f"{path}.name")
+        names.add(plugin["name"])
+        policies = tuple(
+            TrustPolicy.from_dict(entry, path=f"{path}.trustPolicies[{i}]")
+            for i, entry in enumerate(plugin.get("trustPolicies") or [])
+        )
+        if policies and "key" in plugin:
+            raise ConfigError(
+                "'key' and 'trustPolicies' cannot be configured together",
+                path=f"{path}.key",
+                remediation="move the key into a trust policy's 'keys' list",
+            )
+        if policies and "rekorURL" in plugin:
+            raise ConfigError(
+                "'rekorURL' and 'trustPolicies' cannot be configured together",
+                path=f"{path}.rekorURL",
+                remediation="set rekorURL on each trust policy",
+            )
+        try:
+            ScopeMatcher(policies)
+        except ConfigError as exc:
+            raise exc.under(path) from None
+        artifact_types = tuple(t.strip() for t in plugin["artifactTypes"].split(",") if t.strip())
+        if not any(t in VERIFIABLE_TYPES for t in artifact_types):
+            raise ConfigError(
+                f"artifactTypes {plugin['artifactTypes']!r} names nothing a cosign verifier can verify",
+                path=f"{path}.artifactTypes",
+                remediation=f"list {COSIGN_SIGNATURE_ARTIFACT_TYPE} (cosign 2) and/or "
+                "application/vnd.dev.sigstore.bundle.v0.3+json (cosign 3), comma-separated",
+            )
+        yield VerifierConfig(
+            name=plugin["name"],
+            artifact_types=artifact_types,
+            trust_policies=policies,
+            key=plugin.get("key"),
+            rekor_url=plugin.get("rekorURL") or (None if policies else DEFAULT_REKOR_URL),
+            trusted_root=plugin.get("trustedRoot"),
+            index=index,
+        )
+
+
+def other_verifiers(section: Mapping[str, Any]) -> Iterator[str]:
+    """Ratify's other verifier plugins, named and skipped; an unknown plugin type is an error."""
+    for index, plugin in enumerate(section.get("plugins") or []):
+        kind = _plugin_type(plugin)
+        if kind == COSIGN_VERIFIER_TYPE:
+            continue
+        if kind.lower() not in OTHER_RATIFY_VERIFIERS:
+            close = difflib.get_close_matches(kind, [COSIGN_VERIFIER_TYPE, *OTHER_RATIFY_VERIFIERS], n=1)
+            raise ConfigError(
+                f"unknown verifier plugin {kind!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                path=f"verifier.plugins[{index}].{'type' if plugin.get('type') else 'name'}",
+                remediation="a cosign verifier's type (or name, without a type) is 'cosign'",
+            )
+        log.warning("verifier %r is a %s verifier, not a cosign one; skipping it", plugin["name"], kind)
+        yield plugin["name"]
+
+
+def usable(verifiers: Sequence[VerifierConfig], data: Mapping[str, Any]) -> tuple[str, ...]:
+    """Refuse a configuration that can verify nothing; the warnings worth telling about one that can."""
+    if not verifiers:
+        raise ConfigError(
+            "the configuration has no cosign verifier, so nothing would ever be verified",
+            path="verifier.plugins",
+            remediation="add a verifier plugin with type 'cosign', artifactTypes and trustPolicies",
+        )
+    warnings = []
+    plugins = (data.get("store") or {}).get("plugins") or []
+    if not plugins:
+        warnings.append(
+            "no store is configured: using the oras store with its defaults, reading OCI referrers "
+            "and cosign's .sig tags (cosignEnabled)"
+        )
+    elif not plugins[0].get("cosignEnabled", False):
+        warnings.append(
+            "the oras store has cosignEnabled false: cosign's .sig tags (cosign 2's default layout) "
+            "are not read, only OCI 1.1 referrers; set cosignEnabled: true to read them"
+        )
+    for verifier in verifiers:
+        ignored = [t for t in verifier.artifact_types if t not in VERIFIABLE_TYPES]
+        if ignored:
+            warnings.append(
+                f"verifier {verifier.name!r}: artifact type(s) {', '.join(ignored)} are not cosign signatures; "
+                "referrers of those types are left to other verifiers"
+            )
+    return tuple(warnings)
+
+
+def key_management_providers(
+    entries: Sequence[Mapping[str, Any]],
+) -> tuple[KeyManagementProviderConfig, ...]:
+    seen: set[str] = set()
+    out = []
+    for index, entry in enumerate(entries):
+        if entry["name"] in seen:
+            raise ConfigError(
+                f"key management provider name {entry['name']!r} is used more than once",
+                path=f"keyManagementProviders[{index}].name",
+            )
+        seen.add(entry["name"])
+        out.append(
+            KeyManagementProviderConfig(
+                name=entry["name"], type=entry["type"], parameters=dict(entry.get("parameters") or {})
+            )
+        )
+    return tuple(out)
