@@ -11,13 +11,14 @@ import attrs
 
 from ._internal.bundle_checks import Artifact, verify_sigstore_bundle
 from ._internal.bundle_model import MAX_BUNDLE_SIZE, SigstoreBundle
-from ._internal.certificate import ExactMatch, IdentityPolicy
+from ._internal.certificate import IdentityPolicy
 from ._internal.failure import Failure
 from ._internal.files import read_regular_file
-from .errors import ConfigError
 from .keys.loading import PublicKey, load_public_key
+from .policy import Keyless
 from .reasons import FailureReason
 from .trusted_root import TrustedRoot
+from .verifier import identity_policy
 
 
 @attrs.frozen(kw_only=True)
@@ -47,12 +48,11 @@ def _root(trusted_root: str | os.PathLike[str] | TrustedRoot | None) -> TrustedR
     return TrustedRoot.from_file(Path(trusted_root))
 
 
-def _identity(identity: str | None, issuer: str | None) -> IdentityPolicy | None:
-    if identity is None and issuer is None:
+def _identity(**fields: str | None) -> IdentityPolicy | None:
+    """The identity policy the caller's fields describe (None when none is given); ConfigError when half is."""
+    if all(value is None for value in fields.values()):
         return None
-    if identity is None or issuer is None:
-        raise ConfigError("give both certificate_identity and certificate_oidc_issuer")
-    return IdentityPolicy(ExactMatch(identity), ExactMatch(issuer))
+    return identity_policy(Keyless(**fields))  # type: ignore[arg-type]
 
 
 def _read(bundle: bytes | str | os.PathLike[str]) -> bytes:
@@ -67,6 +67,8 @@ def verify_bundle(
     *,
     certificate_identity: str | None = None,
     certificate_oidc_issuer: str | None = None,
+    certificate_identity_regexp: str | None = None,
+    certificate_oidc_issuer_regexp: str | None = None,
     keys: Sequence[str | bytes] | None = None,
     trusted_root: str | os.PathLike[str] | TrustedRoot | None = None,
     ct_log_verify: bool = True,
@@ -76,8 +78,10 @@ def verify_bundle(
     ``bundle``: the bundle's JSON bytes, or a path to it. ``artifact``: the
     artifact's bytes, or a ``sha256:<hex>`` digest (for a DSSE bundle, the
     digest of a subject of its in-toto statement). Keyless bundles need
-    ``certificate_identity`` and ``certificate_oidc_issuer`` (exact values);
-    key-based bundles need ``keys`` (PEM public keys). ``trusted_root``: a
+    ``certificate_identity`` (or ``certificate_identity_regexp``) and
+    ``certificate_oidc_issuer`` (or ``certificate_oidc_issuer_regexp``);
+    regular expressions are RE2 and must match the whole value. Key-based
+    bundles need ``keys`` (PEM public keys). ``trusted_root``: a
     ``trusted_root.json`` path, default Sigstore's public-good root.
 
     Raises :class:`ConfigError` for what the caller got wrong (an unreadable
@@ -85,7 +89,12 @@ def verify_bundle(
     raises for a bad bundle: the result says why it failed.
     """
     root = _root(trusted_root)
-    identity = _identity(certificate_identity, certificate_oidc_issuer)
+    identity = _identity(
+        certificate_identity=certificate_identity,
+        certificate_identity_regexp=certificate_identity_regexp,
+        certificate_oidc_issuer=certificate_oidc_issuer,
+        certificate_oidc_issuer_regexp=certificate_oidc_issuer_regexp,
+    )
     loaded: list[tuple[str, PublicKey]] = [
         (f"key {i}", load_public_key(pem, source=f"keys[{i}]")) for i, pem in enumerate(keys or ())
     ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Protocol
 
 import attrs
@@ -159,7 +159,12 @@ class Executor:
 
     @classmethod
     def from_config(
-        cls, config: Config, store: ReferrerStore | None = None, *, key_providers: KeyProviders | None = None
+        cls,
+        config: Config,
+        store: ReferrerStore | None = None,
+        *,
+        key_providers: KeyProviders | None = None,
+        options: ExecutorOptions | None = None,
     ) -> Executor:
         """An executor for a loaded configuration, reading from ``store`` (default: the configured registry store)."""
         from .wiring import build_store, build_verifiers
@@ -169,6 +174,7 @@ class Executor:
             store if store is not None else build_store(config),
             verifiers,
             ConfigPolicy.from_config(config.policy),
+            options,
         )
 
     def verify(self, subject: str | Reference, *, namespace: str | None = None) -> VerificationResult:
@@ -195,6 +201,33 @@ class Executor:
             max_workers=min(workers, len(items)), thread_name_prefix="cosign-verify"
         ) as pool:
             return list(pool.map(lambda subject: self._verify_isolated(subject, namespace), items))
+
+    def verify_as_completed(
+        self, subjects: Iterable[str | Reference], *, workers: int = 16, namespace: str | None = None
+    ) -> Iterator[tuple[int, VerificationResult]]:
+        """Verify many subjects on ``workers`` threads, yielding ``(position in subjects, result)`` as each ends.
+
+        The streaming form of :meth:`verify_many` (same isolation, same
+        results), for output written while the rest are still running.
+        """
+        items = list(subjects)
+        if workers <= 1 or len(items) <= 1:
+            for position, subject in enumerate(items):
+                yield position, self._verify_isolated(subject, namespace)
+            return
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="cosign-verify")
+        finished = False
+        try:
+            futures = {
+                pool.submit(self._verify_isolated, subject, namespace): position
+                for position, subject in enumerate(items)
+            }
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+            finished = True
+        finally:
+            # abandoned (the consumer stopped, or Ctrl-C): do not wait for subjects still at the network
+            pool.shutdown(wait=finished, cancel_futures=True)
 
     def _verify_isolated(self, subject: str | Reference, namespace: str | None) -> VerificationResult:
         try:
@@ -230,6 +263,10 @@ class Executor:
             reason = store_failure_reason(exc, FailureReason.STORE_FAILED)
             return self._failed(digest_form, f"cannot list referrers: {kind}{exc}", reason)
         work = [(r, v) for r in referrers for v in self.verifiers if r.artifact_type in v.artifact_types]
+        if not work:
+            return self._failed(
+                digest_form, self._nothing_to_verify(digest_form, referrers), FailureReason.NO_SIGNATURES
+            )
         if len({r.digest for r, _ in work}) > self.options.max_referrers:
             message = f"subject has {len(work)} referrers to verify (at most {self.options.max_referrers})"
             return self._failed(digest_form, message, FailureReason.TOO_LARGE)
@@ -255,6 +292,19 @@ class Executor:
         except Exception as exc:  # the store is a seam: any failure is a failed result
             reason = store_failure_reason(exc, FailureReason.SUBJECT_UNRESOLVED)
             return self._failed(reference, f"cannot resolve {reference}: {exc}", reason)
+
+    def _nothing_to_verify(self, subject: Reference, referrers: Sequence[Descriptor]) -> str:
+        if referrers:
+            types = sorted({r.artifact_type or "(none)" for r in referrers})
+            return (
+                f"no signatures found for {subject}: its {len(referrers)} referrer(s) are of types "
+                f"no verifier handles ({', '.join(types)})"
+            )
+        if getattr(self.store, "cosign_enabled", True):
+            searched = "the cosign .sig tag and OCI referrers"
+        else:
+            searched = "OCI referrers only; cosign .sig tags are not read, as cosignEnabled is false"
+        return f"no signatures found for {subject} (looked for {searched})"
 
     @staticmethod
     def _failed(subject: Reference, message: str, reason: FailureReason) -> VerificationResult:

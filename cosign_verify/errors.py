@@ -78,6 +78,10 @@ class DigestMismatchError(StoreError):
     """Content does not hash to the digest it was asked for (or claimed)."""
 
 
+class NotFoundError(StoreError):
+    """The registry has no such manifest (HTTP 404)."""
+
+
 class TooLargeError(StoreError):
     """An answer is over a size or count limit."""
 

@@ -185,9 +185,11 @@ class VerificationResult:
     reason: FailureReason | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Ratify's verification result JSON."""
-        out: dict[str, Any] = {"isSuccess": self.is_success}
+        """Ratify's verification result JSON, with the ``subject`` (in digest form once resolved) and ``reason``."""
+        out: dict[str, Any] = {"subject": self.subject, "isSuccess": self.is_success}
         if self.message:
             out["message"] = self.message
+        if self.reason is not None:
+            out["reason"] = self.reason.value
         out["verifierReports"] = [r.to_dict() for r in self.verifier_reports]
         return out

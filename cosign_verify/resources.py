@@ -108,7 +108,17 @@ def listed(source: str, index: str, data: Any) -> Iterator[Document]:
 
 
 def _not_read(document: Document, kind: object) -> str:
-    """Why a document is skipped; an unknown Ratify kind (a typo such as ``Verifer``) is an error."""
+    """Why a document is skipped; an unknown Ratify kind (a typo such as ``Verifer``) is an error.
+
+    So is a document that is no mapping at all (a PEM file given as configuration reads as one string).
+    """
+    if not isinstance(document.data, Mapping):
+        pem = isinstance(document.data, str) and "-----BEGIN " in document.data
+        raise ConfigError(
+            f"{document.where} is a {type(document.data).__name__}, not a configuration or a Ratify resource"
+            + (" (it looks like a PEM key or certificate)" if pem else ""),
+            remediation="give a key with --key FILE, or in a trust policy's keys" if pem else None,
+        )
     api_version = document.data.get("apiVersion") if isinstance(document.data, Mapping) else None
     if (
         isinstance(api_version, str)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import attrs
+
 from .config import Config
 from .errors import ConfigError
 from .keys import FileKeyProvider, InlineKeyProvider, KeyProviders
@@ -93,11 +95,15 @@ def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -
     return verifiers
 
 
-def build_store(config: Config, *, auth: AuthProvider | None = None) -> OCIRegistryStore:
+def build_store(
+    config: Config, *, auth: AuthProvider | None = None, options: RegistryOptions | None = None
+) -> OCIRegistryStore:
     """The registry store a configuration's ``oras`` store plugin describes.
 
     ``authProvider`` ``{"name": "dockerConfig", "configPath": ...}`` reads
     Docker's config.json (the default when unset); pass ``auth`` to use your own.
+    ``options``: the registry options to start from (timeouts, limits, TLS);
+    the configuration's settings are applied on top (plain HTTP when either asks).
     """
     from .store.registry import OCIRegistryStore
 
@@ -112,8 +118,9 @@ def build_store(config: Config, *, auth: AuthProvider | None = None) -> OCIRegis
             )
         path = provider.get("configPath")
         auth = DockerConfigAuthProvider(config.base_dir / str(path) if path else None)
-    options = RegistryOptions(
-        use_http=settings.use_http,
+    options = attrs.evolve(
+        options or RegistryOptions(),
+        use_http=settings.use_http or (options is not None and options.use_http),
         cosign_enabled=settings.cosign_enabled,
         cache_enabled=settings.cache_enabled,
         cache_ttl=float(settings.ttl),

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cosign_verify.cli import main
 
 
@@ -97,8 +99,11 @@ def test_schema_errors_are_all_printed(tmp_path: Path) -> None:
     path.write_text(json.dumps({"store": {"plugins": [{"name": "oras", "useHttp": "no", "ttl": "x"}]}}))
     code, _, err = run("check-config", "--config", str(path))
     assert code == 2
-    assert "error: store.plugins[0].ttl: 'x' is not of type 'integer'" in err
-    assert "error: store.plugins[0].useHttp: 'no' is not of type 'boolean'" in err
+    assert err.splitlines() == [
+        f"error: {path}: invalid configuration (2 errors)",
+        "  store.plugins[0].ttl: 'x' is not of type 'integer'",
+        "  store.plugins[0].useHttp: 'no' is not of type 'boolean'",
+    ]
 
 
 def test_usage_errors_exit_2() -> None:
@@ -109,10 +114,111 @@ def test_usage_errors_exit_2() -> None:
 
 def test_console_script_entry_point(example_config_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cosign_verify.cli", "check-config", "--config", str(example_config_path)],
+        [sys.executable, "-m", "cosign_verify", "check-config", "--config", str(example_config_path)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "OK:" in result.stdout
+
+
+def cli(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "cosign_verify", *argv], capture_output=True, text=True, cwd=cwd, check=False
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+VERIFIER_ONLY = """\
+apiVersion: config.ratify.deislabs.io/v1beta1
+kind: {kind}
+metadata: {{name: verifier-cosign}}
+spec:
+  name: {name}
+  artifactTypes: application/vnd.dev.cosign.artifact.sig.v1+json
+  parameters:
+    trustPolicies:
+      - name: default
+        scopes: ["*"]
+        keyless:
+          certificateIdentity: ci@example.com
+          certificateOIDCIssuer: https://accounts.google.com
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.json", "{}", "the configuration has no cosign verifier, so nothing would ever be verified"),
+        (
+            "key.pem",
+            "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n",
+            "document 0 is a str, not a configuration or a Ratify resource (it looks like a PEM key",
+        ),
+        (
+            "verifer.yaml",
+            VERIFIER_ONLY.format(kind="Verifer", name="cosign"),
+            "unknown Ratify kind 'Verifer' (did you mean 'Verifier'?)",
+        ),
+        (
+            "cosgin.yaml",
+            VERIFIER_ONLY.format(kind="Verifier", name="cosgin"),
+            "unknown verifier plugin 'cosgin' (did you mean 'cosign'?)",
+        ),
+    ],
+)
+def test_configs_that_verify_nothing_exit_2(tmp_path: Path, name: str, content: str, message: str) -> None:
+    (tmp_path / name).write_text(content)
+    for command in ("check-config", "verify"):
+        extra = ["registry.example/app@sha256:" + "a" * 64] if command == "verify" else []
+        result = cli(command, "--config", name, *extra, cwd=tmp_path)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert message in result.stderr, result.stderr
+        assert result.stdout == ""
+    result = cli("check-config", "--config", name, "--output", "json", cwd=tmp_path)
+    assert result.returncode == 2
+    report = json.loads(result.stdout)
+    assert report["valid"] is False and message in json.dumps(report["errors"])
+
+
+def test_a_verifier_without_a_store_says_it_reads_sig_tags(tmp_path: Path) -> None:
+    (tmp_path / "verifier.yaml").write_text(VERIFIER_ONLY.format(kind="Verifier", name="cosign"))
+    result = cli("check-config", "--config", "verifier.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "store: oras, not configured: its defaults (cosignEnabled=true" in result.stdout
+    assert result.stderr.count("warning: no store is configured") == 1
+    quiet = cli("check-config", "--config", "verifier.yaml", "--quiet", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    as_json = json.loads(
+        cli("check-config", "--config", "verifier.yaml", "--output", "json", cwd=tmp_path).stdout
+    )
+    assert as_json["valid"] is True and as_json["store"]["configured"] is False
+    assert any("no store is configured" in warning for warning in as_json["warnings"])
+
+
+def test_legacy_mode_is_shown_as_such(tmp_path: Path, key_pair: Any) -> None:
+    (tmp_path / "k.pub").write_text(key_pair().public_pem())
+    config = {
+        "store": {"plugins": [{"name": "oras", "cosignEnabled": True}]},
+        "verifier": {
+            "plugins": [
+                {"name": "notation", "artifactTypes": "application/vnd.cncf.notary.signature"},
+                {
+                    "name": "cosign",
+                    "artifactTypes": "application/vnd.dev.cosign.artifact.sig.v1+json",
+                    "key": "k.pub",
+                },
+            ]
+        },
+    }
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    result = cli("check-config", "--config", "c.json", cwd=tmp_path)
+    assert "verifier 'cosign' in Ratify's legacy mode (no trust policies)" in result.stdout
+    assert "trust policy" not in result.stdout
+    config["verifier"]["plugins"][1]["key"] = "missing.pub"  # type: ignore[index]
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    result = cli("check-config", "--config", "c.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "verifier.plugins[1]" in result.stderr  # counted as the file counts plugins, notation included

@@ -26,12 +26,23 @@ def test_plugin_fixtures(
 
 
 def test_demo_command() -> None:
-    out = io.StringIO()
-    assert main(["demo"], out=out, err=io.StringIO()) == 0
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["demo"], out=out, err=err) == 0
     text = out.getvalue()
-    assert "every outcome is as expected" in text
-    assert "dev/cross:v1" in text and "signature does not verify with key 'dev-keys'" in text
-    out = io.StringIO()
-    assert main(["demo", "--output", "json"], out=out, err=io.StringIO()) == 0
-    cases = json.loads(out.getvalue().split("\n\n")[0])
-    assert [c["isSuccess"] for c in cases] == [True, True, False, False]
+    assert text.rstrip().endswith("every outcome is as expected")
+    assert '"trustedRoot": "trusted_root.json"' in text  # the configuration it used
+    assert "dev/cross:v1" in text and "signature does not verify with key 'dev.pub'" in text
+    commands = [line for line in text.splitlines() if line.startswith("  $ cosign-verify verify ")]
+    assert len(commands) == 4 and all(
+        "--key " in c and "--trusted-root trusted_root.json" in c for c in commands
+    )
+    assert text.count("PASS (exit 0)") == 2 and text.count("FAIL (exit 1)") == 2
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["demo", "--output", "json"], out=out, err=err) == 0
+    demo = json.loads(out.getvalue())  # stdout is one JSON document, nothing else
+    assert err.getvalue() == "every outcome is as expected\n"
+    assert demo["asExpected"] is True
+    assert [c["result"]["isSuccess"] for c in demo["cases"]] == [True, True, False, False]
+    assert [c["commandPassed"] for c in demo["cases"]] == [True, True, False, False]
+    assert demo["config"]["verifier"]["plugins"][0]["trustPolicies"][0]["name"] == "dev"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import attrs
@@ -17,11 +18,19 @@ from .failure import Failure, FailureReason
 from .keyless import KeylessSettings
 from .policy_keys import ResolvedKey
 
+log = logging.getLogger("cosign_verify.store")
+
 
 def store_failure_reason(
     exc: BaseException, otherwise: FailureReason = FailureReason.FETCH_FAILED
 ) -> FailureReason:
-    """The reason a store's exception stands for (``otherwise`` unless it says more)."""
+    """The reason a store's exception stands for (``otherwise`` unless it says more).
+
+    The underlying error behind a one-line :class:`StoreError` is logged at DEBUG.
+    """
+    detail = getattr(exc, "detail", None)
+    if detail:
+        log.debug("%s: %s", exc, detail)
     if isinstance(exc, DeadlineError):
         return FailureReason.DEADLINE_EXCEEDED
     if isinstance(exc, DigestMismatchError):

@@ -208,9 +208,11 @@ class HttpClient:
                 settings: dict[str, Any] = {
                     "num_pools": 32,
                     "maxsize": self.options.max_connections,
-                    "cert_reqs": "CERT_REQUIRED",
+                    "cert_reqs": "CERT_REQUIRED" if self.options.tls_verify else "CERT_NONE",
                     "ca_certs": self._ca_file,
                 }
+                if not self.options.tls_verify:
+                    settings["assert_hostname"] = False
                 pool = urllib3.ProxyManager(proxy, **settings) if proxy else urllib3.PoolManager(**settings)
                 self._pools[proxy] = pool
         return pool

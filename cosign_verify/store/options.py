@@ -18,7 +18,10 @@ class RegistryOptions:
     - ``use_http``: plain HTTP for every registry (Ratify's ``useHttp``);
       ``insecure_registries``: plain HTTP for these hosts only. Loopback
       registries (``localhost``, ``127.0.0.0/8``, ``[::1]``) always use HTTP.
-    - ``ca_bundle``: a PEM file of CAs to trust instead of the system's.
+    - ``ca_bundle``: a PEM file of CAs to trust instead of the system's;
+      ``tls_verify=False`` accepts any certificate (cosign's
+      ``--allow-insecure-registry``: signatures are still verified, but a
+      machine in the middle can hide them or answer for the registry).
     - ``connect_timeout`` / ``read_timeout``: per request (seconds);
       ``deadline``: for one operation, retries included.
     - ``max_retries``, ``backoff``, ``max_backoff``: retry policy for 429, 5xx
@@ -36,6 +39,7 @@ class RegistryOptions:
     use_http: bool = False
     insecure_registries: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     ca_bundle: str | None = None
+    tls_verify: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     deadline: float = 60.0

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..errors import StoreError
+from ..errors import NotFoundError, StoreError
 from ..mediatypes import OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST
 from ..reference import Reference
 from .base import Descriptor, compute_digest, referrer_descriptor
@@ -106,9 +106,8 @@ def _add_to_referrers_index(
     try:
         existing = store.resolve(ref)
         manifests = list(json.loads(store.fetch_manifest(ref, existing.digest)).get("manifests") or [])
-    except StoreError as exc:
-        if not str(exc).endswith("not found"):
-            raise
+    except NotFoundError:
+        pass  # the first referrer of this subject
     if any(m.get("digest") == entry.digest for m in manifests):
         return
     manifests.append(entry.to_dict())

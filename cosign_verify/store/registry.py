@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from ..errors import StoreError, TooLargeError
+from ..errors import NotFoundError, StoreError, TooLargeError
 from ..mediatypes import (
     COSIGN_SIGNATURE_ARTIFACT_TYPE,
     DOCKER_MANIFEST_LIST,
@@ -42,6 +42,17 @@ log = logging.getLogger(__name__)
 MANIFEST_ACCEPT = ", ".join((OCI_IMAGE_MANIFEST, OCI_IMAGE_INDEX, DOCKER_MANIFEST_V2, DOCKER_MANIFEST_LIST))
 _API = "api"
 _TAG_SCHEMA = "tag-schema"
+
+
+_CREDENTIALS = (
+    "check the credentials for {host}: they are read from Docker's config.json "
+    "($DOCKER_CONFIG or ~/.docker/config.json; `docker login {host}` writes them)"
+)
+_REMEDIATIONS = {
+    401: _CREDENTIALS,
+    403: _CREDENTIALS + " and must allow pulling this repository",
+    404: "check the repository name and the tag or digest",
+}
 
 
 class OCIRegistryStore:
@@ -113,7 +124,11 @@ class OCIRegistryStore:
             )
         except (ValueError, AttributeError):
             pass
-        return StoreError(f"{what}: HTTP {response.status}" + (f" ({detail})" if detail else ""))
+        host = urlsplit(response.url).netloc
+        return StoreError(
+            f"{what}: HTTP {response.status}" + (f" ({detail})" if detail else ""),
+            remediation=_REMEDIATIONS.get(response.status, "").format(host=host) or None,
+        )
 
     # --- ReferrerStore ---------------------------------------------------------
 
@@ -134,7 +149,7 @@ class OCIRegistryStore:
     def _resolve_by_get(self, reference: Reference, target: str) -> Descriptor:
         response = self._get_manifest(reference, target)
         if response.status == 404:
-            raise StoreError(f"{reference} not found")
+            raise NotFoundError(f"{reference} not found (HTTP 404)", remediation=_REMEDIATIONS[404])
         if response.status != 200:
             raise self._fail(response, f"cannot resolve {reference}")
         claimed = response.headers.get("Docker-Content-Digest")
@@ -330,10 +345,8 @@ class OCIRegistryStore:
         )
         try:
             found = self.resolve(tag)
-        except StoreError as exc:
-            if str(exc).endswith("not found"):
-                return None
-            raise
+        except NotFoundError:
+            return None
         return Descriptor(
             media_type=found.media_type,
             digest=found.digest,

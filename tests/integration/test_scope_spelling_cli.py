@@ -9,9 +9,7 @@ reach the registry.
 
 from __future__ import annotations
 
-import datetime
 import io
-import ipaddress
 import json
 import os
 import socket
@@ -21,10 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from cosign_verify import FailureReason
 from cosign_verify.cli import main
@@ -35,6 +29,7 @@ from cosign_verify.testing.docker_registry import DockerRegistryProcess
 
 from ..conftest import verify_as_cli
 from .conftest import IN_CI, _require_docker_registry
+from .tls import local_non_loopback_address, self_signed
 
 pytestmark = pytest.mark.integration
 
@@ -152,57 +147,18 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _local_non_loopback_address() -> str | None:
-    """This machine's own source address on its default route (no packet is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))
-        except OSError:
-            return None
-        address = str(probe.getsockname()[0])
-    return None if ipaddress.ip_address(address).is_loopback else address
-
-
-def _self_signed(directory: Path, address: str) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def https_registry_on_443(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """docker-registry over HTTPS on port 443 of this machine's own non-loopback address (needs root)."""
     _require_docker_registry()
-    address = _local_non_loopback_address()
+    address = local_non_loopback_address()
     if address is None:
         _unavailable("no non-loopback IPv4 address to serve HTTPS on port 443 from")
     assert address is not None
     if os.geteuid() != 0:
         _unavailable("serving on port 443 needs root (CI runs as root)")
     directory = tmp_path_factory.mktemp("docker-443")
-    cert, key = _self_signed(directory, address)
+    cert, key = self_signed(directory, address)
     with DockerRegistryProcess(directory, host=address, port=443, tls=(cert, key)):
         yield address, cert
 

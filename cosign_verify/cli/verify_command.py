@@ -1,0 +1,221 @@
+"""``cosign-verify verify``: images against cosign-style flags or a Ratify configuration."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..config import load_config
+from ..engine import Executor, ExecutorOptions
+from ..errors import ConfigError, CosignVerifyError, InvalidReferenceError
+from ..mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_V03
+from ..reference import Reference
+from ..report import VerificationResult
+from ..store.options import RegistryOptions
+from .config_command import config_error
+from .console import Console
+from .parser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, POLICY_FLAGS
+from .render import json_line, write_results
+
+FLAG_POLICY = "command-line"
+IDENTITY_FLAGS = (
+    "certificate_identity",
+    "certificate_identity_regexp",
+    "certificate_oidc_issuer",
+    "certificate_oidc_issuer_regexp",
+)
+MAX_SUBJECTS_FILE = 64 * 1024 * 1024
+
+
+class UsageError(CosignVerifyError):
+    """The command line asks for something that cannot be done (nothing was verified)."""
+
+
+def run_verify(args: argparse.Namespace, console: Console) -> int:
+    try:
+        subjects = gather_subjects(args)
+        executor = build_executor(args, console)
+    except ConfigError as exc:
+        return config_error(args, exc, console)
+    except CosignVerifyError as exc:
+        console.failure(exc)
+        return EXIT_USAGE
+    results = verify_all(executor, subjects, args, console)
+    write_results(results, args.output, console)
+    return EXIT_OK if all(r.is_success for r in results) else EXIT_FAILED
+
+
+def gather_subjects(args: argparse.Namespace) -> list[Reference]:
+    """Every image named: positional, ``--subject`` and ``--subjects-file`` lines, parsed (errors say where)."""
+    named = [(text, "command line") for text in [*args.images, *args.subject]]
+    if args.subjects_file:
+        named.extend(_subjects_file(args.subjects_file))
+    if not named:
+        raise UsageError(
+            "no image to verify",
+            remediation="name images as arguments, with --subject, or in --subjects-file",
+        )
+    subjects = []
+    for text, where in named:
+        try:
+            subjects.append(Reference.parse(text))
+        except InvalidReferenceError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+    return subjects
+
+
+def _subjects_file(path: str) -> list[tuple[str, str]]:
+    name = "standard input" if path == "-" else path
+    try:
+        if path == "-":
+            text = sys.stdin.read(MAX_SUBJECTS_FILE + 1)
+        else:
+            with open(path, encoding="utf-8") as stream:
+                text = stream.read(MAX_SUBJECTS_FILE + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"cannot read subjects file {name}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    if len(text) > MAX_SUBJECTS_FILE:
+        raise UsageError(f"subjects file {name} is larger than {MAX_SUBJECTS_FILE // 2**20} MiB")
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            found.append((entry, f"{name} line {number}"))
+    return found
+
+
+def build_executor(args: argparse.Namespace, console: Console) -> Executor:
+    """The executor the command line describes: its configuration, or one trust policy made of its flags."""
+    from ..wiring import build_store
+
+    if args.config:
+        given = [f"--{name.replace('_', '-')}" for name in POLICY_FLAGS if getattr(args, name)]
+        if given:
+            raise UsageError(
+                f"{', '.join(given)} cannot be combined with --config",
+                remediation="put the key or identity in the configuration's trust policies, or drop --config",
+            )
+        config = load_config(args.config)
+    else:
+        config = load_config(flags_config(args))
+    _warn_insecure(args, console)
+    options = RegistryOptions(
+        use_http=args.allow_http_registry,
+        tls_verify=not args.allow_insecure_registry,
+        max_connections=max(args.workers, 1),
+    )
+    return Executor.from_config(
+        config, build_store(config, options=options), options=ExecutorOptions(deadline=args.timeout)
+    )
+
+
+def _warn_insecure(args: argparse.Namespace, console: Console) -> None:
+    if args.allow_insecure_registry:
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        console.warning(
+            "--allow-insecure-registry: registry TLS certificates are not checked; "
+            "signatures still are, but anyone in between can hide them"
+        )
+
+
+def flags_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The configuration cosign's flags stand for: one trust policy for every image, any valid signature."""
+    policy: dict[str, Any] = {
+        "name": FLAG_POLICY,
+        "scopes": ["*"],
+        "tLogVerify": not args.insecure_ignore_tlog,
+    }
+    policy.update(_signer(args))
+    if args.rekor_url:
+        policy["rekorURL"] = args.rekor_url
+    if args.trusted_root:
+        policy["trustedRoot"] = args.trusted_root
+    return {
+        "store": {"version": "1.0.0", "plugins": [{"name": "oras", "cosignEnabled": True}]},
+        "policy": {
+            "version": "1.0.0",
+            "plugin": {"name": "configPolicy", "artifactVerificationPolicies": {"default": "any"}},
+        },
+        "verifier": {
+            "version": "1.0.0",
+            "plugins": [
+                {
+                    "name": "cosign",
+                    "artifactTypes": f"{COSIGN_SIGNATURE_ARTIFACT_TYPE},{SIGSTORE_BUNDLE_V03}",
+                    "trustPolicies": [policy],
+                }
+            ],
+        },
+    }
+
+
+def _signer(args: argparse.Namespace) -> dict[str, Any]:
+    """A trust policy's ``keys`` or ``keyless`` from the flags, or why the flags do not say who signed."""
+    if args.key and any(getattr(args, name) for name in IDENTITY_FLAGS):
+        raise UsageError(
+            "--key and --certificate-* flags cannot be combined",
+            remediation="a key verifies key-based signatures, an identity keyless ones: give one",
+        )
+    keyless = identity_flags(args)
+    if args.key:
+        for key in args.key:
+            if "://" in key:
+                raise UsageError(
+                    f"--key {key}: only key files are read",
+                    remediation=f"export the public key first: cosign public-key --key {key} > key.pub",
+                )
+        return {"keys": [{"file": key} for key in args.key]}
+    if keyless:
+        return {"keyless": {**keyless, "ctLogVerify": not args.insecure_ignore_sct}}
+    raise UsageError(
+        "nothing says who signed",
+        remediation="give --key FILE, or --certificate-identity (or -regexp) with "
+        "--certificate-oidc-issuer (or -regexp), or --config FILE",
+    )
+
+
+def identity_flags(args: argparse.Namespace) -> dict[str, str]:
+    """The keyless identity the flags give (empty when none), checked as cosign checks it."""
+    fields = {
+        "certificateIdentity": args.certificate_identity,
+        "certificateIdentityRegExp": args.certificate_identity_regexp,
+        "certificateOIDCIssuer": args.certificate_oidc_issuer,
+        "certificateOIDCIssuerRegExp": args.certificate_oidc_issuer_regexp,
+    }
+    given = {name: value for name, value in fields.items() if value is not None}
+    if not given:
+        return {}
+    for what, exact, regexp in (
+        ("identity", "certificate_identity", "certificate_identity_regexp"),
+        ("oidc-issuer", "certificate_oidc_issuer", "certificate_oidc_issuer_regexp"),
+    ):
+        flag = f"--certificate-{what}"
+        if getattr(args, exact) is not None and getattr(args, regexp) is not None:
+            raise UsageError(f"give {flag} or {flag}-regexp, not both")
+        if getattr(args, exact) is None and getattr(args, regexp) is None:
+            raise UsageError(
+                f"a keyless identity needs {flag} (or {flag}-regexp)",
+                remediation="cosign requires both the identity and its OIDC issuer; so do we",
+            )
+    return given
+
+
+def verify_all(
+    executor: Executor, subjects: list[Reference], args: argparse.Namespace, console: Console
+) -> list[VerificationResult]:
+    """Every subject's result, in the order given; ``jsonl`` lines are written as each subject finishes."""
+    results: list[VerificationResult | None] = [None] * len(subjects)
+    with console.progress(len(subjects), "image") as progress:
+        for position, result in executor.verify_as_completed(
+            subjects, workers=args.workers, namespace=args.namespace
+        ):
+            results[position] = result
+            if args.output == "jsonl":
+                console.print(json_line(result))
+            progress.advance()
+    return [r for r in results if r is not None]
