@@ -411,3 +411,38 @@ def test_tls_failure_and_allow_insecure_registry(
     assert allowed.returncode == 0, allowed.stdout
     assert "warning: --allow-insecure-registry: registry TLS certificates are not checked" in allowed.stderr
     assert "InsecureRequestWarning" not in allowed.stderr
+
+
+def test_progress_bar_only_on_a_terminal(images: dict[str, str], tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    argv = [sys.executable, "-m", "cosign_verify", "verify", images["tag"], images["referrer"], "--key", "a.pub",
+            "--insecure-ignore-tlog", "--output", "jsonl"]  # fmt: skip
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal's size
+    try:
+        process = subprocess.run(
+            argv, stdout=subprocess.PIPE, stderr=terminal, cwd=tmp_path, timeout=60, check=False
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert process.returncode == 0
+    assert b"/2 [" in shown and b"image/s]" in shown, shown  # tqdm's counter, drawn on the terminal
+    assert len(process.stdout.splitlines()) == 2
+    piped = cli(*argv[3:], cwd=tmp_path)  # stderr a pipe: warnings only, no bar
+    assert piped.returncode == 0 and piped.stderr.splitlines() == [IGNORE_TLOG_WARNING]
+    quiet = cli(*argv[3:], "--quiet", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == ""
