@@ -446,3 +446,18 @@ def test_progress_bar_only_on_a_terminal(images: dict[str, str], tmp_path: Path)
     assert piped.returncode == 0 and piped.stderr.splitlines() == [IGNORE_TLOG_WARNING]
     quiet = cli(*argv[3:], "--quiet", cwd=tmp_path)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_forbidden_is_one_line_with_a_credentials_hint(tmp_path: Path) -> None:
+    from cosign_verify.testing import RegistryServer
+
+    write_key(tmp_path)
+    with RegistryServer() as server:
+        push_image(OCIRegistryStore(), f"{server.registry}/team/app:v1")
+        server.fail("/manifests/", status=403, times=100)
+        result = cli(
+            "verify", f"{server.registry}/team/app:v1", "--key", "a.pub", "--output", "text", cwd=tmp_path
+        )
+    assert result.returncode == 1
+    message = result.stdout.splitlines()[1]
+    assert "HTTP 403" in message and "docker login" in message and "must allow pulling" in message, message
