@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._internal.failure import Failure, FailureReason
 from ._internal.log_entry import SignedContent
 from ._internal.rekor import LogEntry
+from ._internal.strict_json import loads_strict
 from ._internal.tlog import MAX_CANDIDATES, entry_from_cosign_bundle, first_verified
 from .errors import StoreError
 from .store.cache import MemoryCache
@@ -141,6 +141,6 @@ class RekorLog:
                 FailureReason.TLOG_UNAVAILABLE, f"Rekor {method} {url} answered HTTP {response.status}"
             )
         try:
-            return json.loads(response.body)
-        except ValueError:
-            raise Failure(FailureReason.TLOG_UNAVAILABLE, f"Rekor answer from {url} is not JSON") from None
+            return loads_strict(response.body, f"Rekor answer from {url}")
+        except Failure as exc:
+            raise Failure(FailureReason.TLOG_UNAVAILABLE, exc.message) from None

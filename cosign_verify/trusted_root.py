@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from ._internal.b64 import decode
@@ -88,17 +89,23 @@ def _b64(value: Any, where: str) -> bytes:
         raise ConfigError(exc.message) from None
 
 
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str | None):
+        raise ConfigError(f"{where} must be a string")
+    return value or ""
+
+
 def _validity(entry: Any, where: str) -> Validity:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}.validFor must be an object with a start")
-    if not entry.get("start"):
+    start, end = entry.get("start"), entry.get("end")
+    if not start:
         raise ConfigError(f"{where}.validFor has no start (a validity period must say when it began)")
+    if not isinstance(start, str) or not isinstance(end, str | None):
+        raise ConfigError(f"{where}.validFor: start and end must be RFC 3339 timestamps (strings)")
     try:
-        return Validity(
-            start=parse_time(entry["start"]) if entry.get("start") else None,
-            end=parse_time(entry["end"]) if entry.get("end") else None,
-        )
-    except (TypeError, ValueError) as exc:
+        return Validity(start=parse_time(start), end=parse_time(end) if end else None)
+    except (ValueError, OverflowError) as exc:
         raise ConfigError(f"{where}.validFor: {exc}") from None
 
 
@@ -111,15 +118,17 @@ def _log(entry: Any, where: str) -> LogInstance:
             serialization.load_der_public_key(_b64(public.get("rawBytes"), f"{where}.publicKey.rawBytes")),
             where,
         )
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise ConfigError(f"{where}: cannot read the public key: {exc}") from None
     log_id = entry.get("logId") or {}
+    if not isinstance(log_id, dict):
+        raise ConfigError(f"{where}.logId must be an object with a keyId")
     stated = _b64(log_id.get("keyId"), f"{where}.logId.keyId") if log_id.get("keyId") else key_id(key)
     return LogInstance(
         key_id=stated,
         key=key,
         validity=_validity(public.get("validFor"), f"{where}.publicKey"),
-        base_url=str(entry.get("baseUrl") or ""),
+        base_url=_text(entry.get("baseUrl"), f"{where}.baseUrl"),
     )
 
 
@@ -142,7 +151,7 @@ def _authority(entry: Any, where: str) -> CertificateAuthority:
     return CertificateAuthority(
         certificates=tuple(certificates),
         validity=_validity(entry.get("validFor"), where),
-        uri=str(entry.get("uri") or ""),
+        uri=_text(entry.get("uri"), f"{where}.uri"),
     )
 
 

@@ -200,12 +200,6 @@ def test_parse_signature_manifest(data: bytes) -> None:
     bounded(parse_signature_manifest, data)
 
 
-LONE_SURROGATE = (
-    "load_signature (_internal/simple_signing.py) raises UnicodeEncodeError when the certificate or chain "
-    "annotation holds a lone surrogate (JSON may escape one, \\ud800; _pem calls value.encode())"
-)
-
-
 def _layers() -> st.SearchStrategy[SignatureLayer]:
     """Layers as a manifest's parse gives them, or with any annotations at all."""
     random_layers = st.builds(
@@ -235,7 +229,6 @@ _SIGNED_LAYER = SignatureLayer(
 )
 
 
-@pytest.mark.xfail(strict=True, reason=LONE_SURROGATE)
 @FAST
 @given(layer=_layers(), payload=st.binary(max_size=100))
 @example(layer=_SIGNED_LAYER, payload=b"{}")
@@ -253,11 +246,6 @@ def test_parse_simple_signing(data: bytes) -> None:
 
 # --- Sigstore bundles, Rekor -------------------------------------------------------------------------------------
 
-BUNDLE_BUGS = (
-    "SigstoreBundle.from_json (_internal/bundle_model.py) raises errors not ours on wrongly typed fields: "
-    "TypeError for a number as tlogEntries or rfc3161Timestamps, AttributeError for a non-object "
-    "timestampVerificationData, OverflowError for an integer field given as 1e400"
-)
 _BUNDLE = json.loads(SEEDS.bundles[0])
 
 
@@ -265,7 +253,6 @@ def _bundle_with(path: tuple[Any, ...], value: Any) -> bytes:
     return dumps(set_path(_BUNDLE, path, value))
 
 
-@pytest.mark.xfail(strict=True, reason=BUNDLE_BUGS)
 @FAST
 @given(data=documents(SEEDS.bundles))
 @example(data=_bundle_with(("verificationMaterial", "tlogEntries"), 7))
@@ -299,13 +286,6 @@ def _checkpoint_variants() -> st.SearchStrategy[str]:
     return st.one_of(text(), st.sampled_from(SEEDS.checkpoints), build())
 
 
-CHECKPOINT_SURROGATE = (
-    "verify_checkpoint (_internal/rekor.py) raises UnicodeEncodeError for a checkpoint holding a lone "
-    "surrogate ((body + '\\n').encode()); a bundle's checkpoint reaches it so (see test_fault_matrix)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=CHECKPOINT_SURROGATE)
 @FAST
 @given(envelope=_checkpoint_variants(), log_id=st.sampled_from([SEEDS.log_id, b"", b"\x00" * 32]))
 @example(envelope="\ud800" + SEEDS.checkpoints[0], log_id=SEEDS.log_id)
@@ -313,13 +293,6 @@ def test_verify_checkpoint(envelope: str, log_id: bytes) -> None:
     bounded(verify_checkpoint, envelope, SEEDS.root, log_id)
 
 
-ENTRY_BUGS = (
-    "check_entry (_internal/log_entry.py) raises TypeError (unhashable type) when kind or apiVersion is "
-    "an array or object: _KINDS.get((kind, version)) is outside its try"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ENTRY_BUGS)
 @FAST
 @given(body=documents(SEEDS.entry_bodies), dsse=st.booleans())
 @example(body=b'{"kind": [], "apiVersion": "0.0.1", "spec": {}}', dsse=False)
@@ -327,11 +300,6 @@ def test_check_entry(body: bytes, dsse: bool) -> None:
     bounded(check_entry, body, SEEDS.dsse_content if dsse else SEEDS.content)
 
 
-RECORD_BUGS = (
-    "verify_api_entry (_internal/tlog.py) lets errors not ours out of a Rekor answer: OverflowError "
-    "for inclusionProof.logIndex or treeSize of 1e400 (int(inf)), AttributeError from "
-    "rekor.verify_checkpoint when inclusionProof.checkpoint is not a string"
-)
 _RECORD = SEEDS.rekor_records[0]
 
 
@@ -339,7 +307,6 @@ def _record_with(path: tuple[Any, ...], value: Any) -> bytes:
     return dumps(set_path(_RECORD, path, value))
 
 
-@pytest.mark.xfail(strict=True, reason=RECORD_BUGS)
 @FAST
 @given(record=documents(SEEDS.rekor_records), dsse=st.booleans())
 @example(record=_record_with(("verification", "inclusionProof", "treeSize"), Raw("1e400")), dsse=False)
@@ -359,15 +326,9 @@ def test_decode_cosign_timestamp(annotation: str) -> None:
     bounded(decode_cosign_timestamp, annotation)
 
 
-ROOT_BUGS = (
-    "TrustedRoot.from_json (trusted_root.py) raises AttributeError, not ConfigError, for wrongly typed "
-    "fields: a validFor start or end that is not a string (parse_time calls .strip), a non-empty logId "
-    "that is not an object (.get on it)"
-)
 _TRUSTED_ROOT = json.loads(SEEDS.trusted_roots[0])
 
 
-@pytest.mark.xfail(strict=True, reason=ROOT_BUGS)
 @FAST
 @given(data=documents(SEEDS.trusted_roots))
 @example(data=dumps(set_path(_TRUSTED_ROOT, ("tlogs", 0, "publicKey", "validFor", "start"), 5)))
@@ -537,11 +498,6 @@ def _yaml_variants() -> st.SearchStrategy[str]:
     return st.one_of(text(SEEDS.yaml_configs), build(), st.just(bomb), st.just(deep))
 
 
-CONFIG_KEY_BUG = (
-    "load_config raises TypeError, not ConfigError, for a YAML mapping key that is not a string where the "
-    "schema finds an error (a float key under artifactVerificationPolicies): _internal/schema.json_path "
-    "passes the key to re.fullmatch"
-)
 _FLOAT_KEY = """apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Policy
 metadata:
@@ -554,7 +510,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(strict=True, reason=CONFIG_KEY_BUG)
 @FAST
 @given(content=_yaml_variants(), suffix=st.sampled_from([".yaml", ".json"]))
 @example(content=_FLOAT_KEY, suffix=".yaml")

@@ -283,6 +283,35 @@ def test_missing_bundle_found_online(
     assert rekor.requests >= 2
 
 
+class RekorWithoutCheckpoints(RekorServer):
+    """A Rekor whose entries' inclusion proofs come without a checkpoint (their root hash unsigned)."""
+
+    def answer(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        status, document = super().answer(method, path, body)
+        if isinstance(document, dict):
+            for entry in document.values():
+                if isinstance(entry, dict) and "verification" in entry:
+                    del entry["verification"]["inclusionProof"]["checkpoint"]
+        return status, document
+
+
+def test_online_entry_without_checkpoint_fails(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    """An inclusion proof without a signed checkpoint leads only to the root hash the same answer states:
+    it proves nothing, so the entry is refused (as sigstore-python does), and no report says that a
+    checkpoint was verified."""
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER, bundle=False))
+    with RekorWithoutCheckpoints(fake) as rekor:
+        result = verify(store, image, policy(root_path, rekor_url=rekor.url))
+    assert not result.is_success
+    check = failed_check(result)
+    assert check.reason is FailureReason.TLOG_INVALID
+    assert check.error is not None
+    assert "inclusion proof has no signed checkpoint (its root hash would be unproven)" in check.error
+    assert "checkpoint verified" not in json.dumps(result.to_dict())
+
+
 def test_without_tlog_signing_time_is_now(
     store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
 ) -> None:

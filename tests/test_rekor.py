@@ -106,6 +106,18 @@ def test_inclusion_against_checkpoint(fake: FakeSigstore, root: TrustedRoot) -> 
             proof["treeSize"],
             hashes,
             bytes.fromhex(proof["rootHash"]),
+            proof["checkpoint"],
+            root,
+            fake.rekor_log_id,
+        )
+    # Without a checkpoint the proof leads only to the root hash it states itself: that proves nothing.
+    with fails_with(INVALID, "inclusion proof has no signed checkpoint"):
+        verify_inclusion(
+            body,
+            2,
+            proof["treeSize"],
+            hashes,
+            bytes.fromhex(proof["rootHash"]),
             None,
             root,
             fake.rekor_log_id,

@@ -13,6 +13,7 @@ from cryptography import x509
 
 from .b64 import decode
 from .failure import Failure, FailureReason
+from .numbers import read_int
 from .strict_json import loads_strict
 
 BUNDLE_MEDIA_TYPES = {
@@ -22,7 +23,6 @@ BUNDLE_MEDIA_TYPES = {
     "application/vnd.dev.sigstore.bundle.v0.3+json": (0, 3),
 }
 MAX_BUNDLE_SIZE = 8 << 20
-MAX_INT64 = 2**63 - 1
 
 
 def bundle_error(message: str, reason: FailureReason = FailureReason.MALFORMED) -> Failure:
@@ -37,19 +37,26 @@ def _b64(value: Any, what: str, *, empty_ok: bool = False) -> bytes:
 
 
 def _int(value: Any, what: str) -> int:
+    """A protobuf-JSON int64 (a number or a decimal string; absent means 0), from 0 to 2^63-1."""
+    return 0 if value is None else read_int(value, what, bundle_error, strings=True)
+
+
+def _string(value: Any, what: str) -> str:
+    """A string field (absent or null: empty)."""
     if value is None:
-        return 0
-    if isinstance(value, bool):
-        raise bundle_error(f"{what} is not an integer")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise bundle_error(f"{what} is not an integer") from None
-    if number < 0:
-        raise bundle_error(f"{what} is negative")
-    if number > MAX_INT64:
-        raise bundle_error(f"{what} is larger than a 64-bit integer")
-    return number
+        return ""
+    if not isinstance(value, str):
+        raise bundle_error(f"{what} must be a string")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    """A repeated field (absent or null: empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bundle_error(f"{what} must be a list")
+    return value
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:
@@ -127,17 +134,9 @@ class SigstoreBundle:
         certificate, intermediates, hint = _verification_material(material, version)
         entries = tuple(
             _tlog_entry(_object(entry, f"tlogEntries[{i}]"), f"tlogEntries[{i}]")
-            for i, entry in enumerate(material.get("tlogEntries") or [])
+            for i, entry in enumerate(_list(material.get("tlogEntries"), "tlogEntries"))
         )
-        timestamps = tuple(
-            _b64(
-                _object(item, "rfc3161Timestamps[]").get("signedTimestamp"),
-                f"rfc3161Timestamps[{i}].signedTimestamp",
-            )
-            for i, item in enumerate(
-                (material.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or []
-            )
-        )
+        timestamps = _timestamps(material.get("timestampVerificationData"))
         has_message, has_dsse = "messageSignature" in document, "dsseEnvelope" in document
         if has_message == has_dsse:
             raise bundle_error("bundle must hold exactly one of messageSignature and dsseEnvelope")
@@ -147,7 +146,7 @@ class SigstoreBundle:
             digest = message.get("messageDigest")
             digest = _object(digest, "messageSignature.messageDigest") if digest is not None else {}
             content = MessageSignature(
-                digest_algorithm=str(digest.get("algorithm") or ""),
+                digest_algorithm=_string(digest.get("algorithm"), "messageSignature.messageDigest.algorithm"),
                 digest=_b64(digest.get("digest"), "messageSignature.messageDigest.digest", empty_ok=True),
                 signature=_b64(message.get("signature"), "messageSignature.signature"),
             )
@@ -158,7 +157,7 @@ class SigstoreBundle:
                 raise bundle_error("dsseEnvelope must carry exactly one signature")
             content = DsseEnvelope(
                 payload=_b64(envelope.get("payload"), "dsseEnvelope.payload", empty_ok=True),
-                payload_type=str(envelope.get("payloadType") or ""),
+                payload_type=_string(envelope.get("payloadType"), "dsseEnvelope.payloadType"),
                 signature=_b64(
                     _object(signatures[0], "dsseEnvelope.signatures[0]").get("sig"), "dsseEnvelope signature"
                 ),
@@ -172,6 +171,20 @@ class SigstoreBundle:
             timestamps=timestamps,
             content=content,
         )
+
+
+def _timestamps(data: Any) -> tuple[bytes, ...]:
+    """The RFC 3161 timestamps of ``timestampVerificationData`` (absent or null: none)."""
+    if data is None:
+        return ()
+    stamps = _list(_object(data, "timestampVerificationData").get("rfc3161Timestamps"), "rfc3161Timestamps")
+    return tuple(
+        _b64(
+            _object(item, "rfc3161Timestamps[]").get("signedTimestamp"),
+            f"rfc3161Timestamps[{i}].signedTimestamp",
+        )
+        for i, item in enumerate(stamps)
+    )
 
 
 def _certificate(raw: Any, what: str) -> x509.Certificate:
@@ -192,7 +205,7 @@ def _verification_material(
         )
     if "publicKey" in material:
         hint = _object(material["publicKey"], "publicKey").get("hint")
-        return None, (), str(hint) if hint else ""
+        return None, (), _string(hint, "publicKey.hint")
     if "certificate" in material:
         return _certificate(material["certificate"], "certificate"), (), None
     if version >= (0, 3):
@@ -218,23 +231,23 @@ def _tlog_entry(entry: dict[str, Any], where: str) -> TlogEntry:
         proof = _object(proof, f"{where}.inclusionProof")
         checkpoint = proof.get("checkpoint")
         envelope = (
-            _object(checkpoint, f"{where}.inclusionProof.checkpoint").get("envelope") if checkpoint else None
+            _object(checkpoint, f"{where}.inclusionProof.checkpoint").get("envelope")
+            if checkpoint is not None
+            else None
         )
-        hashes = proof.get("hashes") or []
-        if not isinstance(hashes, list):
-            raise bundle_error(f"{where}.inclusionProof.hashes must be a list")
+        hashes = _list(proof.get("hashes"), f"{where}.inclusionProof.hashes")
         inclusion = InclusionProof(
             log_index=_int(proof.get("logIndex"), f"{where}.inclusionProof.logIndex"),
             root_hash=_b64(proof.get("rootHash"), f"{where}.inclusionProof.rootHash"),
             tree_size=_int(proof.get("treeSize"), f"{where}.inclusionProof.treeSize"),
             hashes=tuple(_b64(h, f"{where}.inclusionProof.hashes[]") for h in hashes),
-            checkpoint=str(envelope) if envelope else None,
+            checkpoint=_string(envelope, f"{where}.inclusionProof.checkpoint.envelope") or None,
         )
     return TlogEntry(
         log_index=_int(entry.get("logIndex"), f"{where}.logIndex"),
         log_id=_b64(_object(entry.get("logId"), f"{where}.logId").get("keyId"), f"{where}.logId.keyId"),
-        kind=str(kind_version.get("kind") or ""),
-        version=str(kind_version.get("version") or ""),
+        kind=_string(kind_version.get("kind"), f"{where}.kindVersion.kind"),
+        version=_string(kind_version.get("version"), f"{where}.kindVersion.version"),
         integrated_time=_int(entry.get("integratedTime"), f"{where}.integratedTime"),
         signed_entry_timestamp=(
             _b64(

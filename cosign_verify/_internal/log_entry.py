@@ -22,8 +22,13 @@ IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
-    """DSSE's pre-authentication encoding."""
-    kind = payload_type.encode()
+    """DSSE's pre-authentication encoding (a payload type that is not Unicode text is a :class:`Failure`)."""
+    try:
+        kind = payload_type.encode()
+    except UnicodeEncodeError:
+        raise Failure(
+            FailureReason.MALFORMED, "DSSE payload type is not Unicode text (it holds a lone surrogate)"
+        ) from None
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
 
 
@@ -154,12 +159,20 @@ def check_entry(body: bytes, content: SignedContent, *, declared: tuple[str, str
     """
     try:
         document = loads_strict(body, "log entry body")
-        kind, version, spec = document["kind"], document["apiVersion"], document["spec"]
-    except (Failure, KeyError, TypeError) as exc:
-        detail = (
-            exc.message if isinstance(exc, Failure) else repr(exc) if isinstance(exc, KeyError) else str(exc)
+    except Failure as exc:
+        raise Failure(
+            FailureReason.MALFORMED, f"log entry body is not a Rekor entry: {exc.message}"
+        ) from None
+    if not isinstance(document, dict) or not all(key in document for key in ("kind", "apiVersion", "spec")):
+        raise Failure(
+            FailureReason.MALFORMED, "log entry body is not a Rekor entry: no kind, apiVersion and spec"
         )
-        raise Failure(FailureReason.MALFORMED, f"log entry body is not a Rekor entry: {detail}") from None
+    kind, version, spec = document["kind"], document["apiVersion"], document["spec"]
+    if not isinstance(kind, str) or not isinstance(version, str):
+        raise Failure(
+            FailureReason.MALFORMED,
+            "log entry body is not a Rekor entry: kind and apiVersion must be strings",
+        )
     if declared is not None and (kind, version) != declared:
         raise Failure(
             FailureReason.TLOG_INVALID,

@@ -21,15 +21,11 @@ from ..trusted_root import LogInstance, TrustedRoot
 from .b64 import decode
 from .crypto import verify
 from .failure import Failure, FailureReason
+from .numbers import read_int
 from .strict_json import loads_strict
 
 MAX_INCLUSION_PROOF_HASHES = 64
-MAX_INT64 = 2**63 - 1
 MAX_INTEGRATED_TIME = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
-
-
-def _in_range(value: Any, highest: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= highest
 
 
 def invalid(message: str) -> Failure:
@@ -78,10 +74,15 @@ def verify_set(
     """Verify a SignedEntryTimestamp: the log's signature over the canonical JSON of the entry's fields."""
     import rfc8785
 
-    if not _in_range(integrated_time, MAX_INTEGRATED_TIME):
-        raise invalid(f"integratedTime must be an integer from 0 to {MAX_INTEGRATED_TIME}")
-    if not _in_range(log_index, MAX_INT64):
-        raise invalid("logIndex must be a non-negative 64-bit integer")
+    integrated_time = read_int(
+        integrated_time,
+        "integratedTime",
+        lambda _: invalid(f"integratedTime must be an integer from 0 to {MAX_INTEGRATED_TIME}"),
+        highest=MAX_INTEGRATED_TIME,
+    )
+    log_index = read_int(
+        log_index, "logIndex", lambda _: invalid("logIndex must be a non-negative 64-bit integer")
+    )
     try:
         log_id = bytes.fromhex(log_id_hex)
     except (TypeError, ValueError):
@@ -169,6 +170,12 @@ class Checkpoint:
 
 def verify_checkpoint(envelope: str, trusted_root: TrustedRoot, log_id: bytes) -> Checkpoint:
     """Verify a signed-note checkpoint with the key of log ``log_id``; returns its contents."""
+    if not isinstance(envelope, str):
+        raise invalid("checkpoint is not a string")
+    try:
+        envelope.encode()
+    except UnicodeEncodeError:
+        raise invalid("checkpoint is not Unicode text (it holds a lone surrogate)") from None
     body, separator, signatures = envelope.partition("\n\n")
     if not separator:
         raise invalid("checkpoint has no signature block")
@@ -210,14 +217,19 @@ def verify_inclusion(
     trusted_root: TrustedRoot,
     log_id: bytes,
 ) -> None:
-    """The entry is in the tree whose (signed) root the checkpoint states."""
+    """The entry is in the tree whose root the log signed in ``checkpoint``.
+
+    Without a checkpoint the proof would lead only to the root hash its own
+    answer states, which proves nothing: a missing checkpoint fails.
+    """
     computed = root_from_inclusion_proof(log_index, tree_size, leaf_hash(body), hashes_)
     if computed != root_hash:
         raise invalid("inclusion proof does not lead to its root hash")
-    if checkpoint is not None:
-        signed = verify_checkpoint(checkpoint, trusted_root, log_id)
-        if signed.root_hash != root_hash or signed.tree_size != tree_size:
-            raise invalid("inclusion proof does not match the signed checkpoint")
+    if checkpoint is None:
+        raise invalid("inclusion proof has no signed checkpoint (its root hash would be unproven)")
+    signed = verify_checkpoint(checkpoint, trusted_root, log_id)
+    if signed.root_hash != root_hash or signed.tree_size != tree_size:
+        raise invalid("inclusion proof does not match the signed checkpoint")
 
 
 def describe(entry: LogEntry) -> str:

@@ -9,16 +9,20 @@ from functools import lru_cache
 from typing import Any
 
 
-def json_path(parts: Sequence[str | int]) -> str:
-    """Format a path as ``verifier.plugins[0].trustPolicies[1]`` (odd keys in brackets)."""
+def json_path(parts: Sequence[object]) -> str:
+    """Format a path as ``verifier.plugins[0].trustPolicies[1]`` (odd keys in brackets).
+
+    Parts are indexes and mapping keys; a YAML mapping key may be any scalar
+    (``1.5: x``, a date), shown as YAML wrote it.
+    """
     out = ""
     for part in parts:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+        elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
             out += f".{part}" if out else part
         else:
-            out += f"[{json.dumps(part)}]"
+            out += f"[{json.dumps(part if isinstance(part, str) else str(part))}]"
     return out
 
 

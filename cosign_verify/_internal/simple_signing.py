@@ -133,8 +133,15 @@ def parse_signature_manifest(data: bytes) -> list[SignatureLayer]:
     return out
 
 
-def _pem(value: str | None) -> bytes | None:
-    return value.encode() if value else None
+def _pem(layer: SignatureLayer, annotation: str) -> bytes | None:
+    """A PEM annotation's bytes (None when absent); text that is not Unicode is malformed."""
+    value = layer.annotations.get(annotation)
+    if not value:
+        return None
+    try:
+        return value.encode()
+    except UnicodeEncodeError:
+        raise malformed(f"{annotation} annotation is not Unicode text (it holds a lone surrogate)") from None
 
 
 def load_signature(layer: SignatureLayer, payload: bytes) -> CosignSignature:
@@ -160,8 +167,8 @@ def load_signature(layer: SignatureLayer, payload: bytes) -> CosignSignature:
         payload=payload,
         signature=signature,
         signature_b64=encoded,
-        certificate=_pem(layer.annotations.get(ANNOTATION_CERTIFICATE)),
-        chain=_pem(layer.annotations.get(ANNOTATION_CHAIN)),
+        certificate=_pem(layer, ANNOTATION_CERTIFICATE),
+        chain=_pem(layer, ANNOTATION_CHAIN),
         bundle=layer.annotations.get(ANNOTATION_BUNDLE),
         rfc3161_timestamp=layer.annotations.get(ANNOTATION_RFC3161),
     )

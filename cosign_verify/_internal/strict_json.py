@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from .failure import Failure, FailureReason
@@ -37,7 +39,32 @@ def _int(text: str) -> int:
 def _float(text: str) -> float:
     if len(text) > MAX_NUMBER_DIGITS:
         raise _RefusedError(f"number of {len(text)} characters (at most {MAX_NUMBER_DIGITS})")
-    return float(text)
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: no double holds it
+        raise _RefusedError(f"number {text} is out of range")
+    return value
+
+
+# A surrogate code point in a string: written raw in a str we were given, or escaped in JSON (\ud800). A
+# pair of escapes makes one character, never a surrogate; a lone one is text no UTF-8 encoder accepts.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(document: Any) -> bool:
+    """Whether a string (or key) anywhere in ``document`` holds a lone surrogate (iteratively: no recursion)."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 _DECODER = json.JSONDecoder(
@@ -46,13 +73,19 @@ _DECODER = json.JSONDecoder(
 
 
 def loads_strict(data: bytes | str, what: str) -> Any:
-    """Parse JSON, refusing duplicate keys, NaN/Infinity, numbers of more than 64 digits, and invalid UTF-8.
+    """Parse JSON, refusing duplicate keys, NaN/Infinity, numbers of more than 64 digits or out of a
+    double's range, invalid UTF-8 and strings holding a lone surrogate (``"\\ud800"``).
 
     Raises :class:`Failure` (``MALFORMED``): "``what`` is not valid JSON: ...".
     """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return _DECODER.decode(text)
+        if isinstance(data, str) and _SURROGATE.search(text):
+            raise _RefusedError("a lone surrogate (not Unicode text)")
+        document = _DECODER.decode(text)
+        if "\\u" in text and _ESCAPED_SURROGATE.search(text) and _lone_surrogate(document):
+            raise _RefusedError("a string holds a lone surrogate (\\ud800-\\udfff without its pair)")
+        return document
     except UnicodeDecodeError:
         detail = "not UTF-8"
     except RecursionError:
