@@ -6,8 +6,7 @@
 structure-aware inputs: a real document (see ``fuzz_seeds.py``) with one
 value replaced by another JSON value, a number no float or int64 holds, deep
 nesting or a very long string. Every call must end within ``CALL_LIMIT``
-seconds. Parsers that fail today carry a strict xfail naming the bug, with
-the input that shows it as an explicit example.
+seconds. Inputs that once broke a parser stay as explicit examples.
 """
 
 from __future__ import annotations
@@ -339,14 +338,7 @@ def test_trusted_root_from_json(data: bytes) -> None:
 
 # --- registry answers ---------------------------------------------------------------------------------------------
 
-CHALLENGE_BUG = (
-    "parse_challenge (store/auth.py) takes time quadratic in the header: _CHALLENGE_RE.finditer rescans "
-    "from every position of a long run of word characters without '=' (20,000 characters: seconds; the "
-    "64 KiB a registry may send: half a minute of CPU, uninterruptible by the deadline)"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=CHALLENGE_BUG)
 @FAST
 @given(
     header=text(('Bearer realm="https://auth.example/token",service="registry",scope="repository:a:pull"',))
@@ -398,12 +390,6 @@ def test_retry_after(value: str | None) -> None:
 
 # --- operator input: keys, references, scopes, configurations -------------------------------------------------
 
-PEM_BUG = (
-    "load_public_key(s) (keys/loading.py) take time quadratic in the input: _PEM_BLOCK_RE's lazy .*? "
-    "scans to the end of the data from every BEGIN line without an END (5,000 such lines, 135 kB: "
-    "seconds; a 1 MiB key file: minutes)"
-)
-
 
 def _pem_variants() -> st.SearchStrategy[bytes]:
     @st.composite
@@ -422,7 +408,6 @@ def _pem_variants() -> st.SearchStrategy[bytes]:
     )
 
 
-@pytest.mark.xfail(strict=True, reason=PEM_BUG)
 @FAST
 @given(data=_pem_variants())
 @example(data=b"-----BEGIN PUBLIC KEY-----\n" * 5000)

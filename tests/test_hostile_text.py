@@ -11,11 +11,21 @@ never makes the test flaky.
 
 from __future__ import annotations
 
-import pytest
+import contextlib
+import re
+import time
+from collections.abc import Callable
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cosign_verify import CosignVerifyError
 from cosign_verify._internal.failure import Failure
 from cosign_verify._internal.numbers import MAX_INT64, read_int
 from cosign_verify._internal.strict_json import loads_strict
+from cosign_verify.keys.loading import load_public_keys, pem_blocks
+from cosign_verify.store.auth import parse_challenge
 
 # --- strict readers: integers and JSON ---------------------------------------------------------------------------
 
@@ -70,3 +80,81 @@ def test_strict_json_keeps_surrogate_pairs_and_escaped_backslashes() -> None:
     assert loads_strict('{"s": "\\ud83d\\ude00"}', "doc") == {"s": "\U0001f600"}
     assert loads_strict('{"s": "\\\\ud800"}', "doc") == {"s": "\\ud800"}
     assert loads_strict('{"n": 1e300}', "doc") == {"n": 1e300}
+
+
+# --- WWW-Authenticate and PEM, scanned in linear time ----------------------------------------------------------
+
+KiB = 1024
+GENEROUS = 2.0  # seconds; each call below takes milliseconds
+
+
+def quickly(call: Callable[[], object]) -> None:
+    started = time.perf_counter()
+    with contextlib.suppress(CosignVerifyError):  # refusing is fine: only the time counts here
+        call()
+    elapsed = time.perf_counter() - started
+    assert elapsed < GENEROUS, f"took {elapsed:.2f}s"
+
+
+HOSTILE_CHALLENGES = {
+    "word-run": "Bearer " + "a" * (64 * KiB),
+    "unclosed-quotes": "Bearer " + 'a="' * (64 * KiB // 3),
+    "unclosed-quotes-spaced": "Bearer " + 'a=" ' * (16 * KiB),
+    "escaped-quotes": 'Bearer realm="' + '\\"' * (32 * KiB),
+    "empty-values": "Bearer " + "a=," * (64 * KiB // 3),
+    "many-params": "Bearer " + ",".join(f'k{i}="v"' for i in range(8 * KiB)),
+}
+
+
+@pytest.mark.parametrize("header", HOSTILE_CHALLENGES.values(), ids=HOSTILE_CHALLENGES.keys())
+def test_challenge_scan_is_linear(header: str) -> None:
+    quickly(lambda: parse_challenge(header))
+
+
+def test_challenge_values() -> None:
+    assert parse_challenge('Bearer realm="a\\"b\\\\c",scope=x')[1] == {"realm": 'a"b\\c', "scope": "x"}
+    assert parse_challenge('Bearer realm="unclosed, service=s')[1] == {"realm": '"unclosed', "service": "s"}
+    assert parse_challenge("Bearer realm=,service=s")[1] == {"service": "s"}
+    assert parse_challenge("Bearer " + "a" * 1000) == ("bearer", {})
+
+
+_OLD_CHALLENGE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"|(\w+)=([^\s,]+)')
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ar=" \\,x_é\t', max_size=40))
+def test_challenge_scan_reads_what_the_old_expression_read(rest: str) -> None:
+    """Same parameters as the quadratic expression it replaced (quoted pairs now undone in full)."""
+    expected = {}
+    for match in _OLD_CHALLENGE.finditer(rest):
+        if match.group(1):
+            expected[match.group(1).lower()] = re.sub(r"\\(.)", r"\1", match.group(2), flags=re.S)
+        else:
+            expected[match.group(3).lower()] = match.group(4)
+    assert parse_challenge("Bearer " + rest)[1] == expected
+
+
+HOSTILE_PEM = {
+    "begin-lines": b"-----BEGIN PUBLIC KEY-----\n" * (64 * KiB // 27),
+    "begin-lines-1MiB": b"-----BEGIN PUBLIC KEY-----\n" * ((1 << 20) // 27),
+    "distinct-labels": b"".join(b"-----BEGIN L%d-----\n" % i for i in range(64 * KiB // 16)),
+    "long-label": b"-----BEGIN " + b"A" * (64 * KiB),
+    "mismatched-ends": b"-----BEGIN A-----\n-----END B-----\n" * (64 * KiB // 34),
+}
+
+
+@pytest.mark.parametrize("data", HOSTILE_PEM.values(), ids=HOSTILE_PEM.keys())
+def test_pem_scan_is_linear(data: bytes) -> None:
+    quickly(lambda: load_public_keys(data))
+    quickly(lambda: load_public_keys(data.decode("latin-1")))
+
+
+_OLD_PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
+_PEM_PIECES = [b"-----BEGIN ", b"-----END ", b"PUBLIC KEY", b"A", b"-----", b"\n", b"\r\n", b"x", b" ", b"-"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PEM_PIECES), max_size=30).map(b"".join))
+def test_pem_scan_finds_what_the_old_expression_found(data: bytes) -> None:
+    expected = [(m.group(1).decode(), m.group(0)) for m in _OLD_PEM.finditer(data)]
+    assert pem_blocks(data) == expected

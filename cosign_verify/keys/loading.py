@@ -7,6 +7,7 @@ PKIX ``PUBLIC KEY`` PEM, a PKCS#1 ``RSA PUBLIC KEY`` PEM, or an X.509
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from cryptography import x509
@@ -21,7 +22,8 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519Public
 RSA_SIZES = (2048, 3072, 4096)
 EC_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
-_PEM_BLOCK_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
+_LABEL = re.compile(rb"[A-Z0-9 ]+")  # anchored at one place, never searched: linear
+_BEGIN, _END, _DASHES = b"-----BEGIN ", b"-----END ", b"-----"
 _KEY_LABELS = (b"PUBLIC KEY", b"RSA PUBLIC KEY", b"CERTIFICATE")
 
 
@@ -57,10 +59,59 @@ def check_key(key: object, source: str) -> PublicKey:
     )
 
 
+def _label_at(raw: bytes, start: int) -> tuple[bytes, int] | None:
+    """The label of ``[A-Z0-9 ]+-----`` at ``start`` and the index after its dashes, or None."""
+    label = _LABEL.match(raw, start)
+    if label is None or not raw.startswith(_DASHES, label.end()):
+        return None
+    return label.group(), label.end() + len(_DASHES)
+
+
+def _end_markers(raw: bytes) -> dict[bytes, list[tuple[int, int]]]:
+    """Every ``-----END <label>-----`` in ``raw``, by label: (start, end) in order."""
+    found: dict[bytes, list[tuple[int, int]]] = {}
+    at = raw.find(_END)
+    while at != -1:
+        label = _label_at(raw, at + len(_END))
+        if label is not None:
+            found.setdefault(label[0], []).append((at, label[1]))
+        at = raw.find(_END, at + 1)
+    return found
+
+
 def pem_blocks(data: bytes | str) -> list[tuple[str, bytes]]:
-    """Every PEM block in ``data`` as ``(label, block bytes)``, in order."""
+    """Every PEM block in ``data`` as ``(label, block bytes)``, in order.
+
+    A block is ``-----BEGIN <label>-----``, a line break, and everything up to
+    the first ``-----END <label>-----``. One linear pass finds the END markers
+    first, so that BEGIN lines without an END cost nothing more than their length.
+    """
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
-    return [(m.group(1).decode(), m.group(0)) for m in _PEM_BLOCK_RE.finditer(raw)]
+    ends = _end_markers(raw)
+    blocks: list[tuple[str, bytes]] = []
+    at = raw.find(_BEGIN)
+    while at != -1:
+        found = _block_at(raw, at, ends)
+        if found is None:
+            at = raw.find(_BEGIN, at + 1)
+            continue
+        label, end = found
+        blocks.append((label.decode(), raw[at:end]))
+        at = raw.find(_BEGIN, end)
+    return blocks
+
+
+def _block_at(raw: bytes, at: int, ends: dict[bytes, list[tuple[int, int]]]) -> tuple[bytes, int] | None:
+    """The label of the block whose BEGIN line starts at ``at`` and where it ends, or None."""
+    label = _label_at(raw, at + len(_BEGIN))
+    if label is None:
+        return None
+    newline = label[1] + 1 if raw.startswith(b"\r\n", label[1]) else label[1]
+    if not raw.startswith(b"\n", newline):
+        return None
+    candidates = ends.get(label[0], [])
+    index = bisect.bisect_left(candidates, (newline + 1, 0))
+    return (label[0], candidates[index][1]) if index < len(candidates) else None
 
 
 def load_public_key(data: bytes | str, *, source: str = "key") -> PublicKey:

@@ -166,16 +166,38 @@ def run_credential_helper(helper: str, server: str, *, missing_ok: bool = False)
     return Credentials(username=username, password=secret)
 
 
-_CHALLENGE_RE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"|(\w+)=([^\s,]+)')
+# WWW-Authenticate, read in one pass: each regular expression is matched at one place (never searched from
+# every position of a long run, which took time quadratic in the header).
+_NAME = re.compile(r"\w+")
+_QUOTED = re.compile(r'((?:[^"\\]|\\.)*)"', re.DOTALL)  # after the opening quote, up to the closing one
+_UNQUOTED = re.compile(r"[^\s,]+")
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
-    """``Bearer realm="https://auth",service="reg"`` -> ``("bearer", {"realm": ..., "service": ...})``."""
+    """``Bearer realm="https://auth",service="reg"`` -> ``("bearer", {"realm": ..., "service": ...})``.
+
+    Parameters are ``name=token`` or ``name="quoted string"`` (backslash
+    escapes undone); anything else between them is skipped. Linear in the
+    header's length, whatever it holds.
+    """
     scheme, _, rest = header.strip().partition(" ")
     params: dict[str, str] = {}
-    for match in _CHALLENGE_RE.finditer(rest):
-        if match.group(1):
-            params[match.group(1).lower()] = match.group(2).replace('\\"', '"')
-        else:
-            params[match.group(3).lower()] = match.group(4)
+    at, closed = 0, True  # closed: every quoted string so far had its closing quote
+    while (name := _NAME.search(rest, at)) is not None:
+        at = name.end()
+        if not rest.startswith("=", at):
+            continue
+        quoted = _QUOTED.match(rest, at + 2) if closed and rest.startswith('"', at + 1) else None
+        if quoted is not None:
+            params[name.group().lower()] = _QUOTED_PAIR.sub(r"\1", quoted.group(1))
+            at = quoted.end()
+            continue
+        # An opening quote without its closing one: no later quoted string can end either (every quote
+        # after it was escaped), so none is looked for again; the value is read as a token.
+        closed = closed and not rest.startswith('"', at + 1)
+        value = _UNQUOTED.match(rest, at + 1)
+        if value is not None:
+            params[name.group().lower()] = value.group()
+            at = value.end()
     return scheme.lower(), params
