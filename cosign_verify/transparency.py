@@ -47,6 +47,13 @@ class TransparencyLog(Protocol):
         ...
 
 
+def _waited_too_long() -> Failure:
+    return Failure(
+        FailureReason.DEADLINE_EXCEEDED,
+        "Rekor lookup: the deadline passed while another verification was looking up this signature",
+    )
+
+
 @functools.cache
 def shared_http_client() -> HttpClient:
     """One pooled client for every :class:`RekorLog` that was given none (created on first use)."""
@@ -69,7 +76,7 @@ class RekorLog:
         self._http = http
         self._cache_ttl = cache_ttl
         self._found = MemoryCache(max_entries=4096)
-        self._flight = SingleFlight()
+        self._flight = SingleFlight(expired=_waited_too_long)
 
     @property
     def http(self) -> HttpClient:

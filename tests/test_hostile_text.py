@@ -12,6 +12,7 @@ never makes the test flaky.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 from collections.abc import Callable
@@ -20,12 +21,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosign_verify import CosignVerifyError
+from cosign_verify import CosignVerifyError, StoreError
 from cosign_verify._internal.failure import Failure
 from cosign_verify._internal.numbers import MAX_INT64, read_int
 from cosign_verify._internal.strict_json import loads_strict
 from cosign_verify.keys.loading import load_public_keys, pem_blocks
 from cosign_verify.store.auth import parse_challenge
+from cosign_verify.store.oci import error_detail
+from cosign_verify.store.transport import MAX_TOKEN_TTL, _read_token
+from cosign_verify.store.urls import resolve_url, split_url
 
 # --- strict readers: integers and JSON ---------------------------------------------------------------------------
 
@@ -158,3 +162,63 @@ _PEM_PIECES = [b"-----BEGIN ", b"-----END ", b"PUBLIC KEY", b"A", b"-----", b"\n
 def test_pem_scan_finds_what_the_old_expression_found(data: bytes) -> None:
     expected = [(m.group(1).decode(), m.group(0)) for m in _OLD_PEM.finditer(data)]
     assert pem_blocks(data) == expected
+
+
+# --- URLs and token answers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["http://[::1/token", "http://[::1", "https://[v1.x/a"])
+def test_unreadable_urls_are_store_errors(url: str) -> None:
+    with pytest.raises(StoreError, match="malformed URL"):
+        split_url(url, "token realm")
+    with pytest.raises(StoreError, match="malformed URL"):
+        resolve_url("http://registry.example/v2/", url, "redirect")
+
+
+def _token(**answer: object) -> bytes:
+    return json.dumps(answer).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_token(token="t\u20ac"), "characters an Authorization header cannot carry"),
+        (b'{"token": "t\\ud800"}', "lone surrogate"),
+        (_token(token="a b"), "characters an Authorization header cannot carry"),
+        (_token(token="a\r\nX-Injected: 1"), "characters an Authorization header cannot carry"),
+        (b'{"token": "t", "expires_in": 1' + b"0" * 400 + b"}", "not valid JSON"),
+        (b'{"token": "t", "expires_in": 1e400}', "not valid JSON"),
+        (_token(token="t", expires_in=2**64), "larger than a 64-bit integer"),
+        (_token(token="t", expires_in="300"), "expires_in is not an integer"),
+        (_token(token="t", expires_in=True), "expires_in is not an integer"),
+        (_token(token="t", expires_in=-5), "expires_in is negative"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (_token(token=7), "has no token"),
+        (b'"token"', "is not a token"),
+    ],
+)
+def test_token_answers_refused(body: bytes, message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        _read_token(body, "token response")
+
+
+def test_token_answers_read() -> None:
+    assert _read_token(_token(token="abc.def-_~+/="), "t") == ("abc.def-_~+/=", 60.0)
+    assert _read_token(_token(access_token="abc", expires_in=300), "t") == ("abc", 300.0)
+    assert _read_token(_token(token="abc", expires_in=10**12), "t") == ("abc", float(MAX_TOKEN_TTL))
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"errors": [{"code": "DENIED", "message": "no"}]}', "DENIED: no"),
+        (b"[" * 100_000 + b"]" * 100_000, ""),
+        (b'{"errors": {"code": "x"}}', ""),
+        (b'{"errors": "DENIED"}', ""),
+        (b'{"errors": [{"code": "A", "message": "two\\nlines"}, 7]}', "A: two lines"),
+        (b'{"errors": [{"code": "' + b"x" * 100_000 + b'"}]}', "x" * 300),
+        (b"\xff<html>", ""),
+    ],
+)
+def test_registry_error_answers_are_one_short_line(body: bytes, detail: str) -> None:
+    assert error_detail(body) == detail

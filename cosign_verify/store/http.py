@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import attrs
 import urllib3
@@ -34,6 +34,8 @@ from .._version import __version__
 from ..errors import DeadlineError, StoreError, TooLargeError
 from .body import ACCEPT_ENCODING, TruncatedError, read_body
 from .options import MiB, RegistryOptions
+from .urls import resolve_url, split_url
+from .watchdog import response_head_by, watched
 
 log = logging.getLogger(__name__)
 
@@ -161,30 +163,31 @@ class HttpClient:
     def _send(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, deadline: float
     ) -> tuple[urllib3.BaseHTTPResponse, str]:
-        origin = urlsplit(url)
+        origin = split_url(url, f"{method} {url[:200]}")
         for _ in range(self.options.max_redirects + 1):
             remaining = max(deadline - time.monotonic(), 0.001)
             with self._counter_lock:
                 self.requests_sent += 1
-            response = self._pool(url).urlopen(
-                method,
-                url,
-                body=body,
-                headers={**self._headers, **headers},
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                decode_content=False,
-                timeout=urllib3.Timeout(
-                    connect=min(self.options.connect_timeout, remaining),
-                    read=min(self.options.read_timeout, remaining),
-                ),
-            )
+            with response_head_by(deadline):  # a read timeout bounds each read, not the whole head
+                response = self._pool(url).urlopen(
+                    method,
+                    url,
+                    body=body,
+                    headers={**self._headers, **headers},
+                    redirect=False,
+                    retries=False,
+                    preload_content=False,
+                    decode_content=False,
+                    timeout=urllib3.Timeout(
+                        connect=min(self.options.connect_timeout, remaining),
+                        read=min(self.options.read_timeout, remaining),
+                    ),
+                )
             location = response.headers.get("Location")
             if response.status not in REDIRECT_STATUSES or not location:
                 return response, url
             _discard(response)
-            target = urlsplit(urljoin(url, location))
+            target = resolve_url(url, location, f"{method} {url}: redirect")
             if target.scheme not in ("http", "https"):
                 raise StoreError(f"{method} {url}: redirect to unsupported URL {location[:200]!r}")
             if origin.scheme == "https" and target.scheme == "http":
@@ -213,7 +216,9 @@ class HttpClient:
                 }
                 if not self.options.tls_verify:
                     settings["assert_hostname"] = False
-                pool = urllib3.ProxyManager(proxy, **settings) if proxy else urllib3.PoolManager(**settings)
+                pool = watched(
+                    urllib3.ProxyManager(proxy, **settings) if proxy else urllib3.PoolManager(**settings)
+                )
                 self._pools[proxy] = pool
         return pool
 

@@ -33,6 +33,20 @@ def parse_json(data: bytes, what: str) -> Any:
         raise StoreError(exc.message) from None
 
 
+def error_detail(body: bytes) -> str:
+    """The first errors of an OCI distribution error answer (``{"errors": [{"code", "message"}]}``), on one
+    short line; empty when the body is not one (whatever it holds: nothing here raises)."""
+    try:
+        document = loads_strict(body, "error answer")
+    except Failure:
+        return ""
+    errors = document.get("errors") if isinstance(document, dict) else None
+    if not isinstance(errors, list):
+        return ""
+    found = (f"{e.get('code')}: {e.get('message')}" for e in errors[:3] if isinstance(e, dict))
+    return " ".join("; ".join(found).split())[:300]
+
+
 MAX_LINK_HEADER = 8 * 1024
 
 

@@ -12,6 +12,7 @@ from ..mediatypes import OCI_IMAGE_INDEX, OCI_IMAGE_MANIFEST
 from ..reference import Reference
 from .base import Descriptor, compute_digest, referrer_descriptor
 from .oci import referrers_tag
+from .urls import split_url
 
 if TYPE_CHECKING:
     from .registry import OCIRegistryStore
@@ -28,7 +29,7 @@ def push_blob(store: OCIRegistryStore, repository: Reference, data: bytes) -> De
     location = start.headers.get("Location")
     if start.status != 202 or not location:
         raise store._fail(start, f"cannot start blob upload to {repository.name}")
-    target = urlsplit(location)
+    target = split_url(location, f"blob upload to {repository.name}")
     prefix = f"/v2/{repository.repository}"
     if target.netloc and target.netloc != urlsplit(start.url).netloc:
         raise StoreError(f"upload location {location!r} points to another host")

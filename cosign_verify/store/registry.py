@@ -9,7 +9,6 @@ listed too. Every manifest and blob is checked against its digest.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -31,11 +30,12 @@ from ..reference import Reference
 from .auth import AuthProvider
 from .base import Descriptor, check_content, compute_digest, cosign_signature_tag, referrer_descriptor
 from .cache import Cache, MemoryCache
-from .oci import checked_digest, descriptors, next_link, parse_json, referrers_tag
+from .oci import checked_digest, descriptors, error_detail, next_link, parse_json, referrers_tag
 from .options import RegistryOptions
 from .push import push_blob, push_manifest
 from .singleflight import SingleFlight
 from .transport import Response, Transport
+from .urls import split_url
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class OCIRegistryStore:
         self.cache: Cache = cache if cache is not None else MemoryCache()
         self._referrers_mode: dict[str, str] = {}
         self._mode_locks: dict[str, threading.Lock] = {}
-        self._flight = SingleFlight()
+        self._flight = SingleFlight(patience=self.options.deadline)  # a waiter keeps its own deadline
 
     @property
     def cosign_enabled(self) -> bool:
@@ -116,14 +116,7 @@ class OCIRegistryStore:
 
     @staticmethod
     def _fail(response: Response, what: str) -> StoreError:
-        detail = ""
-        try:
-            errors = json.loads(response.body).get("errors") or []
-            detail = "; ".join(
-                f"{e.get('code')}: {e.get('message')}" for e in errors[:3] if isinstance(e, dict)
-            )
-        except (ValueError, AttributeError):
-            pass
+        detail = error_detail(response.body)
         host = urlsplit(response.url).netloc
         return StoreError(
             f"{what}: HTTP {response.status}" + (f" ({detail})" if detail else ""),
@@ -294,7 +287,7 @@ class OCIRegistryStore:
             link = next_link(response.headers.get("Link", ""))
             if link is None:
                 return found
-            target = urlsplit(link)
+            target = split_url(link, f"referrers list of {subject}: pagination link")
             if target.netloc and target.netloc != urlsplit(response.url).netloc:
                 raise StoreError(f"referrers list of {subject}: pagination link points to another host")
             prefix = f"/v2/{subject.repository}"

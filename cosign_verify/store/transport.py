@@ -8,23 +8,24 @@ read within the same limits as every other answer.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-from urllib.parse import urlsplit
 
+from .._internal.numbers import read_int
 from ..errors import StoreError
 from .auth import AuthProvider, Credentials, parse_challenge
 from .http import HttpClient, Response
+from .oci import parse_json
 from .options import MiB, RegistryOptions, is_loopback
+from .urls import split_url
 
 log = logging.getLogger(__name__)
 
 DOCKER_HUB_API = "registry-1.docker.io"
 DEFAULT_TOKEN_TTL = 60.0
+MAX_TOKEN_TTL = 24 * 3600  # a token is kept at most this long, whatever it says
 MAX_TOKEN_RESPONSE = 1 * MiB
 
 __all__ = ["Response", "Transport"]
@@ -151,7 +152,7 @@ class Transport:
         deadline: float,
     ) -> tuple[str, float]:
         realm = challenge["realm"]
-        target = urlsplit(realm)
+        target = split_url(realm, f"{registry}: token realm")
         if target.scheme not in ("http", "https"):
             raise StoreError(f"{registry}: token realm {realm!r} is not an HTTP URL")
         if target.scheme == "http" and not (is_loopback(target.netloc) or self.plain_http(target.netloc)):
@@ -191,12 +192,26 @@ class Transport:
                 f"{registry}: token request to {realm} answered HTTP {response.status}",
                 remediation="check the registry credentials" if response.status in (401, 403) else None,
             )
-        try:
-            answer: Any = json.loads(response.body)
-            token = answer.get("token") or answer.get("access_token")
-            ttl = float(answer.get("expires_in") or DEFAULT_TOKEN_TTL)
-        except (ValueError, AttributeError, TypeError):
-            raise StoreError(f"{registry}: token response from {realm} is not a token") from None
-        if not isinstance(token, str) or not token:
-            raise StoreError(f"{registry}: token response from {realm} has no token")
-        return token, ttl
+        return _read_token(response.body, f"{registry}: token response from {realm}")
+
+
+def _read_token(body: bytes, what: str) -> tuple[str, float]:
+    """The token and its lifetime (seconds) in a token endpoint's answer; :class:`StoreError` otherwise.
+
+    The token goes into an ``Authorization`` header, so it must be visible
+    ASCII (as OAuth's ``b64token`` and every JWT are); ``expires_in`` is a
+    whole number of seconds, at most a day counting (absent: 60 s).
+    """
+    answer = parse_json(body, what)
+    if not isinstance(answer, dict):
+        raise StoreError(f"{what} is not a token")
+    token = answer.get("token") or answer.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise StoreError(f"{what} has no token")
+    if not (token.isascii() and token.isprintable()) or " " in token:
+        raise StoreError(f"{what}: the token holds characters an Authorization header cannot carry")
+    lifetime = answer.get("expires_in")
+    if lifetime is None:
+        return token, DEFAULT_TOKEN_TTL
+    seconds = read_int(lifetime, f"{what}: expires_in", StoreError)
+    return token, float(min(seconds, MAX_TOKEN_TTL))
