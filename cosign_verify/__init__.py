@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .attestations import AttestationVerifier
 from .bundles import verify_bundle
 from .config import load_config
 from .engine import ConfigPolicy, Executor, ExecutorOptions
@@ -45,6 +46,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AttestationVerifier",
     "ConfigError",
     "ConfigPolicy",
     "CosignVerifier",

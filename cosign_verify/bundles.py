@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,14 @@ def _root(trusted_root: str | os.PathLike[str] | TrustedRoot | None) -> TrustedR
     return TrustedRoot.from_file(Path(trusted_root))
 
 
-def _identity(**fields: str | None) -> IdentityPolicy | None:
+def _identity(
+    certificate_extensions: Mapping[str, str] | None, **fields: str | None
+) -> IdentityPolicy | None:
     """The identity policy the caller's fields describe (None when none is given); ConfigError when half is."""
-    if all(value is None for value in fields.values()):
+    if all(value is None for value in fields.values()) and not certificate_extensions:
         return None
-    return identity_policy(Keyless(**fields))  # type: ignore[arg-type]
+    keyless = Keyless(**fields, certificate_extensions=certificate_extensions or {})  # type: ignore[arg-type]
+    return identity_policy(keyless)
 
 
 def _read(bundle: bytes | str | os.PathLike[str]) -> bytes:
@@ -69,6 +72,7 @@ def verify_bundle(
     certificate_oidc_issuer: str | None = None,
     certificate_identity_regexp: str | None = None,
     certificate_oidc_issuer_regexp: str | None = None,
+    certificate_extensions: Mapping[str, str] | None = None,
     keys: Sequence[str | bytes] | None = None,
     trusted_root: str | os.PathLike[str] | TrustedRoot | None = None,
     ct_log_verify: bool = True,
@@ -80,7 +84,10 @@ def verify_bundle(
     digest of a subject of its in-toto statement). Keyless bundles need
     ``certificate_identity`` (or ``certificate_identity_regexp``) and
     ``certificate_oidc_issuer`` (or ``certificate_oidc_issuer_regexp``);
-    regular expressions are RE2 and must match the whole value. Key-based
+    regular expressions are RE2 and must match the whole value;
+    ``certificate_extensions`` are Fulcio claims the certificate must carry
+    (``{"sourceRepositoryRef": "refs/tags/v1"}``, cosign's
+    ``certificateGithubWorkflow...`` names, or dotted OIDs). Key-based
     bundles need ``keys`` (PEM public keys). ``trusted_root``: a
     ``trusted_root.json`` path, default Sigstore's public-good root.
 
@@ -94,6 +101,7 @@ def verify_bundle(
         certificate_identity_regexp=certificate_identity_regexp,
         certificate_oidc_issuer=certificate_oidc_issuer,
         certificate_oidc_issuer_regexp=certificate_oidc_issuer_regexp,
+        certificate_extensions=certificate_extensions,
     )
     loaded: list[tuple[str, PublicKey]] = [
         (f"key {i}", load_public_key(pem, source=f"keys[{i}]")) for i, pem in enumerate(keys or ())

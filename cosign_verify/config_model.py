@@ -14,6 +14,7 @@ from .policy import TrustPolicy
 from .scope import ScopeMatcher
 
 COSIGN_VERIFIER_TYPE = "cosign"
+ATTESTATION_VERIFIER_TYPE = "cosign-attestation"  # our extension: cosign verify-attestation
 ORAS_STORE = "oras"
 CONFIG_POLICY = "configpolicy"
 DEFAULT_POLICY = "default"
@@ -48,7 +49,11 @@ class PolicyConfig:
 
 @attrs.frozen(kw_only=True)
 class VerifierConfig:
-    """One cosign verifier plugin: the artifact types it handles and its trust policies."""
+    """One cosign verifier plugin: the artifact types it handles and its trust policies.
+
+    ``type`` is ``cosign``, or ``cosign-attestation`` for an attestation
+    verifier (our extension; ``predicate_types`` then says which).
+    """
 
     name: str
     artifact_types: tuple[str, ...]
@@ -58,6 +63,7 @@ class VerifierConfig:
     trusted_root: str | None = None
     type: str = COSIGN_VERIFIER_TYPE
     index: int = 0  # its place among verifier.plugins, for error paths
+    predicate_types: tuple[str, ...] = ()  # attestation verifiers: the predicate types wanted
 
     @property
     def legacy(self) -> bool:

@@ -12,6 +12,8 @@ import attrs
 
 from ._internal.context import store_failure_reason
 from ._internal.deadline import deadline_scope
+from ._internal.referrer_work import accepts, checked, lookups, nothing_to_verify, own_referrers
+from ._internal.threshold import apply_thresholds
 from .errors import ConfigError, InvalidReferenceError, StoreError
 from .reasons import FailureReason
 from .reference import Reference, check_digest
@@ -256,21 +258,34 @@ class Executor:
             reference = resolved
         assert reference.digest is not None
         digest_form = reference.with_digest(reference.digest)
-        try:
-            referrers = _checked(self.store.list_referrers(digest_form))
-        except Exception as exc:  # the store is a seam: any failure is a failed result
-            kind = "" if isinstance(exc, StoreError) else f"{type(exc).__name__}: "
-            reason = store_failure_reason(exc, FailureReason.STORE_FAILED)
-            return self._failed(digest_form, f"cannot list referrers: {kind}{exc}", reason)
-        work = [(r, v) for r in referrers for v in self.verifiers if r.artifact_type in v.artifact_types]
+        work: list[tuple[Descriptor, Verifier]] = []
+        listed: list[tuple[Reference, list[Descriptor]]] = []
+        for lookup in lookups(self.verifiers, digest_form):
+            try:
+                referrers = checked(self.store.list_referrers(lookup.where))
+            except Exception as exc:  # the store is a seam: any failure is a failed result
+                kind = "" if isinstance(exc, StoreError) else f"{type(exc).__name__}: "
+                reason = store_failure_reason(exc, FailureReason.STORE_FAILED)
+                return self._failed(digest_form, f"cannot list referrers: {kind}{exc}", reason)
+            listed.append((lookup.where, referrers))
+            work += [(r, v) for r in referrers for v in lookup.verifiers if accepts(v, r)]
+            for verifier in lookup.verifiers:
+                try:
+                    own = own_referrers(verifier, self.store, lookup.where)
+                except Exception as exc:  # as listing: the store could not answer
+                    reason = store_failure_reason(exc, FailureReason.STORE_FAILED)
+                    return self._failed(digest_form, f"cannot list referrers: {exc}", reason)
+                listed.append((lookup.where, own))
+                work += [(r, verifier) for r in own if accepts(verifier, r)]
         if not work:
-            return self._failed(
-                digest_form, self._nothing_to_verify(digest_form, referrers), FailureReason.NO_SIGNATURES
+            message = nothing_to_verify(
+                digest_form, listed, getattr(self.store, "cosign_enabled", True), self._looking_for
             )
+            return self._failed(digest_form, message, FailureReason.NO_SIGNATURES)
         if len({r.digest for r, _ in work}) > self.options.max_referrers:
             message = f"subject has {len(work)} referrers to verify (at most {self.options.max_referrers})"
             return self._failed(digest_form, message, FailureReason.TOO_LARGE)
-        reports = [self._run(verifier, digest_form, referrer, namespace) for referrer, verifier in work]
+        reports = apply_thresholds([self._run(v, digest_form, referrer, namespace) for referrer, v in work])
         decision = self.policy.decide(reports)
         return VerificationResult(
             subject=str(digest_form),
@@ -279,6 +294,11 @@ class Executor:
             message=decision.message,
             reason=decision.reason,
         )
+
+    @property
+    def _looking_for(self) -> str:
+        nouns = {getattr(verifier, "noun", "signature") for verifier in self.verifiers}
+        return "attestations" if nouns == {"attestation"} else "signatures"
 
     def _resolve(self, reference: Reference) -> Reference | VerificationResult:
         if not self.options.resolve_tags:
@@ -292,19 +312,6 @@ class Executor:
         except Exception as exc:  # the store is a seam: any failure is a failed result
             reason = store_failure_reason(exc, FailureReason.SUBJECT_UNRESOLVED)
             return self._failed(reference, f"cannot resolve {reference}: {exc}", reason)
-
-    def _nothing_to_verify(self, subject: Reference, referrers: Sequence[Descriptor]) -> str:
-        if referrers:
-            types = sorted({r.artifact_type or "(none)" for r in referrers})
-            return (
-                f"no signatures found for {subject}: its {len(referrers)} referrer(s) are of types "
-                f"no verifier handles ({', '.join(types)})"
-            )
-        if getattr(self.store, "cosign_enabled", True):
-            searched = "the cosign .sig tag and OCI referrers"
-        else:
-            searched = "OCI referrers only; cosign .sig tags are not read, as cosignEnabled is false"
-        return f"no signatures found for {subject} (looked for {searched})"
 
     @staticmethod
     def _failed(subject: Reference, message: str, reason: FailureReason) -> VerificationResult:
@@ -328,21 +335,6 @@ class Executor:
                 error_reason=f"{type(exc).__name__}: {exc}",
                 reason=FailureReason.VERIFIER_FAILED,
             )
-
-
-def _checked(referrers: object) -> list[Descriptor]:
-    """A store's referrer list, refused whole when any entry is not a well-formed descriptor."""
-    if isinstance(referrers, str | bytes) or not hasattr(referrers, "__iter__"):
-        raise StoreError(f"store returned {type(referrers).__name__}, not a list of descriptors")
-    out = []
-    for index, item in enumerate(referrers):
-        if not isinstance(item, Descriptor):
-            raise StoreError(f"store returned a {type(item).__name__} as referrer {index}, not a Descriptor")
-        if not isinstance(item.digest, str) or not isinstance(item.artifact_type, str | None):
-            raise StoreError(f"store returned a malformed descriptor as referrer {index}")
-        check_digest(item.digest)
-        out.append(item)
-    return out
 
 
 ANY = Rule.ANY

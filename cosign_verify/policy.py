@@ -8,33 +8,30 @@ directly, so no invalid policy can exist.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._internal.fields import (
+    build,
+    compile_pattern,
+    empty_to_none,
+    expect_mapping,
+    optional_bool,
+    optional_str,
+    pairs,
+    reject_unknown,
+    str_list,
+    str_map,
+)
+from ._internal.fulcio_claims import GITHUB_WORKFLOW_CLAIMS, Claim, claims
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .reference import Reference
 
 TRUST_POLICY_VERSION = "1.0.0"
 DEFAULT_REKOR_URL = "https://rekor.sigstore.dev"
-
-
-def _compile(pattern: str | None, field: str) -> None:
-    if pattern is None:
-        return
-    from ._internal.regex import RegexError, compile_go
-
-    try:
-        compile_go(pattern)
-    except RegexError as exc:
-        raise ConfigError(
-            f"{pattern!r} is not a regular expression RE2 (Go's regexp, as cosign uses) accepts: {exc}",
-            path=field,
-            remediation="write it in RE2 syntax: no lookarounds or backreferences",
-        ) from None
-
-
-def _empty_to_none(value: str | None) -> str | None:
-    return value or None
 
 
 def _scopes(values: Iterable[str]) -> tuple[str, ...]:
@@ -49,10 +46,10 @@ def _keys(values: Iterable[KeyRef]) -> tuple[KeyRef, ...]:
 class KeyRef:
     """One trusted-key entry of a trust policy: a ``file``, or a ``provider`` (+ ``name``, ``version``)."""
 
-    provider: str | None = attrs.field(default=None, converter=_empty_to_none)
-    name: str | None = attrs.field(default=None, converter=_empty_to_none)
-    version: str | None = attrs.field(default=None, converter=_empty_to_none)
-    file: str | None = attrs.field(default=None, converter=_empty_to_none)
+    provider: str | None = attrs.field(default=None, converter=empty_to_none)
+    name: str | None = attrs.field(default=None, converter=empty_to_none)
+    version: str | None = attrs.field(default=None, converter=empty_to_none)
+    file: str | None = attrs.field(default=None, converter=empty_to_none)
 
     def __attrs_post_init__(self) -> None:
         self.validate()
@@ -83,14 +80,20 @@ class Keyless:
     Regular expressions must match the whole value.
     """
 
-    certificate_identity: str | None = attrs.field(default=None, converter=_empty_to_none)
-    certificate_identity_regexp: str | None = attrs.field(default=None, converter=_empty_to_none)
-    certificate_oidc_issuer: str | None = attrs.field(default=None, converter=_empty_to_none)
-    certificate_oidc_issuer_regexp: str | None = attrs.field(default=None, converter=_empty_to_none)
+    certificate_identity: str | None = attrs.field(default=None, converter=empty_to_none)
+    certificate_identity_regexp: str | None = attrs.field(default=None, converter=empty_to_none)
+    certificate_oidc_issuer: str | None = attrs.field(default=None, converter=empty_to_none)
+    certificate_oidc_issuer_regexp: str | None = attrs.field(default=None, converter=empty_to_none)
     ct_log_verify: bool = True
+    certificate_extensions: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=pairs)
 
     def __attrs_post_init__(self) -> None:
         self.validate()
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        """The certificate extensions required, by OID (cosign's GitHub names and Fulcio's names resolved)."""
+        return claims(self.certificate_extensions)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` unless the identity rules are complete."""
@@ -106,8 +109,9 @@ class Keyless:
             raise ConfigError(
                 "only one of certificate OIDC issuer or issuer regex pattern should be specified"
             )
-        _compile(self.certificate_identity_regexp, "certificateIdentityRegExp")
-        _compile(self.certificate_oidc_issuer_regexp, "certificateOIDCIssuerRegExp")
+        compile_pattern(self.certificate_identity_regexp, "certificateIdentityRegExp")
+        compile_pattern(self.certificate_oidc_issuer_regexp, "certificateOIDCIssuerRegExp")
+        self.claims  # noqa: B018 - unknown extension names are configuration errors
 
     def to_dict(self) -> dict[str, Any]:
         """Ratify's camelCase form, without unset fields."""
@@ -119,6 +123,10 @@ class Keyless:
         }
         out = {k: v for k, v in fields.items() if v is not None}
         out["ctLogVerify"] = self.ct_log_verify
+        extensions = dict(self.certificate_extensions)
+        out.update({name: extensions.pop(name) for name in GITHUB_WORKFLOW_CLAIMS if name in extensions})
+        if extensions:
+            out["certificateExtensions"] = extensions
         return out
 
 
@@ -126,9 +134,18 @@ class Keyless:
 class TrustPolicy:
     """A named set of scopes and the keys or keyless identity trusted for them.
 
-    ``trusted_root`` (our extension, ``trustedRoot``) is the path of a Sigstore
-    ``trusted_root.json`` for this policy; unset, the verifier's default is
-    used (Sigstore's public-good root unless configured otherwise).
+    Our extensions to Ratify's fields:
+
+    - ``trusted_root`` (``trustedRoot``): the path of a Sigstore
+      ``trusted_root.json`` for this policy; unset, the verifier's default is
+      used (Sigstore's public-good root unless configured otherwise).
+    - ``annotations``: a signature counts only if its payload's ``optional``
+      section carries every one of these (``cosign verify -a key=value``).
+    - ``threshold``: at least this many distinct trusted keys (or distinct
+      certificate identities) must each have a valid signature (default 1).
+    - ``signature_repository`` (``signatureRepository``): the repository
+      holding the subject's signatures (cosign's ``COSIGN_REPOSITORY``); the
+      subject stays bound by its digest.
     """
 
     name: str
@@ -139,6 +156,9 @@ class TrustPolicy:
     rekor_url: str = DEFAULT_REKOR_URL
     version: str = TRUST_POLICY_VERSION
     trusted_root: str | None = None
+    annotations: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=pairs)
+    threshold: int = 1
+    signature_repository: str | None = None
 
     def __attrs_post_init__(self) -> None:
         self.validate()
@@ -176,6 +196,19 @@ class TrustPolicy:
                 raise named.under("keyless") from None
         if not self.rekor_url:
             raise ConfigError(f"trust policy {self.name!r}: rekorURL is empty", path="rekorURL")
+        self._validate_extensions()
+
+    def _validate_extensions(self) -> None:
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int) or self.threshold < 1:
+            raise ConfigError(f"trust policy {self.name!r}: threshold must be 1 or more", path="threshold")
+        if self.keys and self.threshold > len(self.keys):
+            raise ConfigError(
+                f"trust policy {self.name!r}: threshold {self.threshold} asks for more signers than its "
+                f"{len(self.keys)} key(s)",
+                path="threshold",
+            )
+        if self.signature_repository is not None:
+            signature_repository(self.signature_repository, f"trust policy {self.name!r}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, path: str = "trustPolicy") -> TrustPolicy:
@@ -183,8 +216,8 @@ class TrustPolicy:
 
         ``path`` prefixes the JSON path in error messages.
         """
-        _expect_mapping(data, path)
-        _reject_unknown(data, _POLICY_FIELDS, path)
+        expect_mapping(data, path)
+        reject_unknown(data, _POLICY_FIELDS, path)
         version = data.get("version") or TRUST_POLICY_VERSION
         if version != TRUST_POLICY_VERSION:
             raise ConfigError(
@@ -192,16 +225,16 @@ class TrustPolicy:
                 path=f"{path}.version",
                 remediation=f"use version {TRUST_POLICY_VERSION!r} or leave it out",
             )
-        name = _optional_str(data, "name", path)
+        name = optional_str(data, "name", path)
         if not name:
             raise ConfigError("name parameter is required", path=f"{path}.name")
-        scopes = _str_list(data.get("scopes"), f"{path}.scopes")
+        scopes = str_list(data.get("scopes"), f"{path}.scopes")
 
         keys = _keys_from(data.get("keys") or [], f"{path}.keys")
         keyless_data = data.get("keyless")
         keyless = _keyless_from(keyless_data, f"{path}.keyless", name) if keyless_data is not None else None
 
-        policy: TrustPolicy = _build(
+        policy: TrustPolicy = build(
             cls,
             path,
             name=name,
@@ -209,9 +242,12 @@ class TrustPolicy:
             scopes=scopes,
             keys=keys,
             keyless=keyless,
-            tlog_verify=_optional_bool(data, "tLogVerify", path, True),
-            rekor_url=_optional_str(data, "rekorURL", path) or DEFAULT_REKOR_URL,
-            trusted_root=_optional_str(data, "trustedRoot", path) or None,
+            tlog_verify=optional_bool(data, "tLogVerify", path, True),
+            rekor_url=optional_str(data, "rekorURL", path) or DEFAULT_REKOR_URL,
+            trusted_root=optional_str(data, "trustedRoot", path) or None,
+            annotations=str_map(data, "annotations", path),
+            threshold=data.get("threshold", 1),
+            signature_repository=optional_str(data, "signatureRepository", path) or None,
         )
         return policy
 
@@ -226,10 +262,45 @@ class TrustPolicy:
         out["rekorURL"] = self.rekor_url
         if self.trusted_root is not None:
             out["trustedRoot"] = self.trusted_root
+        if self.annotations:
+            out["annotations"] = dict(self.annotations)
+        if self.threshold != 1:
+            out["threshold"] = self.threshold
+        if self.signature_repository is not None:
+            out["signatureRepository"] = self.signature_repository
         return out
 
 
-_POLICY_FIELDS = ("name", "version", "scopes", "keys", "keyless", "tLogVerify", "rekorURL", "trustedRoot")
+def signature_repository(text: str, owner: str) -> Reference:
+    """The repository a ``signatureRepository`` names (no tag, no digest); :class:`ConfigError` otherwise."""
+    from .errors import InvalidReferenceError
+    from .reference import Reference
+
+    try:
+        reference: Reference | None = Reference.parse(f"{text}@sha256:{'0' * 64}")
+    except InvalidReferenceError:
+        reference = None
+    if reference is None or reference.tag is not None:
+        raise ConfigError(
+            f"{owner}: signatureRepository {text!r} is not a repository (registry/path, no tag or digest)",
+            path="signatureRepository",
+        )
+    return reference
+
+
+_POLICY_FIELDS = (
+    "name",
+    "version",
+    "scopes",
+    "keys",
+    "keyless",
+    "tLogVerify",
+    "rekorURL",
+    "trustedRoot",
+    "annotations",
+    "threshold",
+    "signatureRepository",
+)
 _KEY_FIELDS = ("provider", "name", "version", "file")
 _KEYLESS_FIELDS = (
     "ctLogVerify",
@@ -237,6 +308,8 @@ _KEYLESS_FIELDS = (
     "certificateIdentityRegExp",
     "certificateOIDCIssuer",
     "certificateOIDCIssuerRegExp",
+    "certificateExtensions",
+    *GITHUB_WORKFLOW_CLAIMS,
 )
 
 
@@ -246,16 +319,16 @@ def _keys_from(keys_data: Any, path: str) -> list[KeyRef]:
     keys = []
     for index, entry in enumerate(keys_data):
         key_path = f"{path}[{index}]"
-        _expect_mapping(entry, key_path)
-        _reject_unknown(entry, _KEY_FIELDS, key_path)
-        fields = {f: _optional_str(entry, f, key_path) for f in _KEY_FIELDS}
-        keys.append(_build(KeyRef, key_path, **fields))
+        expect_mapping(entry, key_path)
+        reject_unknown(entry, _KEY_FIELDS, key_path)
+        fields = {f: optional_str(entry, f, key_path) for f in _KEY_FIELDS}
+        keys.append(build(KeyRef, key_path, **fields))
     return keys
 
 
 def _keyless_from(data: Any, path: str, policy: str) -> Keyless:
-    _expect_mapping(data, path)
-    _reject_unknown(data, _KEYLESS_FIELDS, path)
+    expect_mapping(data, path)
+    reject_unknown(data, _KEYLESS_FIELDS, path)
     try:
         return _keyless(data, path)
     except ConfigError as exc:
@@ -265,61 +338,17 @@ def _keyless_from(data: Any, path: str, policy: str) -> Keyless:
 
 
 def _keyless(data: Any, path: str) -> Keyless:
-    keyless: Keyless = _build(
+    keyless: Keyless = build(
         Keyless,
         path,
-        certificate_identity=_optional_str(data, "certificateIdentity", path),
-        certificate_identity_regexp=_optional_str(data, "certificateIdentityRegExp", path),
-        certificate_oidc_issuer=_optional_str(data, "certificateOIDCIssuer", path),
-        certificate_oidc_issuer_regexp=_optional_str(data, "certificateOIDCIssuerRegExp", path),
-        ct_log_verify=_optional_bool(data, "ctLogVerify", path, True),
+        certificate_identity=optional_str(data, "certificateIdentity", path),
+        certificate_identity_regexp=optional_str(data, "certificateIdentityRegExp", path),
+        certificate_oidc_issuer=optional_str(data, "certificateOIDCIssuer", path),
+        certificate_oidc_issuer_regexp=optional_str(data, "certificateOIDCIssuerRegExp", path),
+        ct_log_verify=optional_bool(data, "ctLogVerify", path, True),
+        certificate_extensions=[
+            *((name, value) for name in GITHUB_WORKFLOW_CLAIMS if (value := optional_str(data, name, path))),
+            *str_map(data, "certificateExtensions", path),
+        ],
     )
     return keyless
-
-
-def _build(cls: Any, path: str, **kwargs: Any) -> Any:
-    """Construct ``cls``; its validation errors get their path placed under ``path``."""
-    try:
-        return cls(**kwargs)
-    except ConfigError as exc:
-        raise exc.under(path) from None
-
-
-def _expect_mapping(value: object, path: str) -> None:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"expected an object, got {type(value).__name__}", path=path)
-
-
-def _reject_unknown(data: Mapping[str, Any], known: Sequence[str], path: str) -> None:
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ConfigError(
-            f"unknown field(s) {', '.join(map(repr, unknown))}",
-            path=path,
-            remediation=f"known fields are {', '.join(known)}",
-        )
-
-
-def _optional_str(data: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = data.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise ConfigError(f"expected a string, got {type(value).__name__}", path=f"{path}.{key}")
-
-
-def _optional_bool(data: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
-    value = data.get(key, default)
-    if isinstance(value, bool):
-        return value
-    raise ConfigError(f"expected true or false, got {value!r}", path=f"{path}.{key}")
-
-
-def _str_list(value: object, path: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise ConfigError(f"expected a list of strings, got {type(value).__name__}", path=path)
-    for index, item in enumerate(value):
-        if not isinstance(item, str):
-            raise ConfigError(f"expected a string, got {type(item).__name__}", path=f"{path}[{index}]")
-    return list(value)

@@ -9,7 +9,7 @@ the human ``message`` / ``error``, every failure carries a
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -56,17 +56,23 @@ class KeyVerification:
     reason: FailureReason | None = None
     remediation: str | None = None
     algorithm: str | None = None
+    signer: str | None = None
+    statement: Mapping[str, Any] | None = None  # the verified in-toto statement of an attestation
 
     def to_dict(self) -> dict[str, Any]:
-        """Ratify's ``verifications[]`` entry, with the ``algorithm`` that verified (our extension)."""
+        """Ratify's ``verifications[]`` entry, with the ``algorithm`` and ``signer`` that verified (our extensions)."""
         out: dict[str, Any] = {"isSuccess": self.is_success, "bundleVerified": self.bundle_verified}
         if self.algorithm:
             out["algorithm"] = self.algorithm
+        if self.signer:
+            out["signer"] = self.signer
         if self.error:
             out["error"] = self.error
         if self.key_information is not None:
             out["keyInformation"] = self.key_information.to_dict()
         out["summary"] = list(self.summary)
+        if self.statement is not None:
+            out["statement"] = dict(self.statement)
         return out
 
 
@@ -144,6 +150,17 @@ class VerifierReport:
     trust_policy: TrustPolicy | None = None
     shape: ReportShape = ReportShape.RATIFY
     reason: FailureReason | None = None
+
+    @property
+    def statements(self) -> list[Mapping[str, Any]]:
+        """The in-toto statements of the attestations that verified (for your own policy over them)."""
+        return [
+            verification.statement
+            for signature in self.signatures
+            if signature.is_success
+            for verification in signature.verifications
+            if verification.is_success and verification.statement is not None
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """Ratify's ``verifierReports[]`` entry (``extensions.trustPolicy`` is the policy's name, as Ratify writes it)."""

@@ -22,11 +22,12 @@ from ._internal.formats import LoadedSignature, SignatureFormat, format_for
 from ._internal.memo import DigestMemo
 from ._internal.outcomes import Evidence, ReportFrame, key_outcome, report_outcome, signature_outcome
 from ._internal.policy_keys import PolicyKeys, ResolvedKey
+from ._internal.referrer_work import is_attestation_hint
 from ._internal.simple_signing import SignatureLayer, parse_signature_manifest
 from .errors import ForbiddenError
 from .keys import KeyProviders
 from .mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
-from .policy import Keyless, TrustPolicy
+from .policy import Keyless, TrustPolicy, signature_repository
 from .reference import Reference
 from .report import KeyVerification, ReportShape, SignatureResult, VerifierReport
 from .scope import ScopeMatcher
@@ -56,6 +57,7 @@ class CosignVerifier:
     """
 
     type = "cosign"
+    noun = "signature"
 
     def __init__(
         self,
@@ -85,6 +87,11 @@ class CosignVerifier:
         ] = {}  # each distinct root is loaded once, however many policies name it
         self._roots = {p.name: _load_root(p.trusted_root or trusted_root, base, roots) for p in policies}
         self._logs = _transparency_logs(transparency_log)
+        self._repositories = {
+            p.name: signature_repository(p.signature_repository, f"trust policy {p.name!r}")
+            for p in policies
+            if p.signature_repository is not None
+        }
         for policy in policies:
             if not policy.tlog_verify:
                 log.warning(
@@ -96,6 +103,24 @@ class CosignVerifier:
     def matcher(self) -> ScopeMatcher:
         """The validated trust policies."""
         return self._matcher
+
+    def accepts(self, referrer: Descriptor) -> bool:
+        """Whether ``referrer`` is a signature for this verifier: one of its artifact types, and no attestation.
+
+        A Sigstore bundle referrer whose (unverified) predicate-type annotation
+        names an attestation is left to attestation verifiers: trusting the
+        hint can only leave a signature unverified (fail closed), never pass one.
+        """
+        if referrer.artifact_type not in self.artifact_types:
+            return False
+        return not is_attestation_hint(referrer)
+
+    def signature_repository(self, subject: Reference) -> Reference | None:
+        """Where the subject's signatures are listed: its trust policy's ``signatureRepository``, if any."""
+        policy = self._matcher.match(subject) if subject.digest else None
+        if policy is None or policy.signature_repository is None or subject.digest is None:
+            return None
+        return self._repositories[policy.name].with_digest(subject.digest)
 
     def verify(
         self, subject: Reference, referrer: Descriptor, store: ReferrerStore, *, namespace: str | None = None
@@ -113,12 +138,17 @@ class CosignVerifier:
             artifact_type=referrer.artifact_type or "",
             reference_digest=referrer.digest,
             shape=self.shape,
+            noun=self.noun,
         )
         return report_outcome(
             frame,
             partial(self._policy_for, digest_form),
             lambda policy: self._signatures(self._context(policy, digest_form, store, namespace), referrer),
         )
+
+    def _format_for(self, artifact_type: str | None, layers: Sequence[SignatureLayer]) -> SignatureFormat:
+        """How the referrer's signatures are written (a subclass checks other things, attestations say)."""
+        return format_for(artifact_type, layers)
 
     def _policy_for(self, subject: Reference) -> TrustPolicy:
         if subject.digest is None:
@@ -155,13 +185,14 @@ class CosignVerifier:
             identity=self._identities.get(policy.name),
             trusted_root=self._roots[policy.name],
             log=self._logs(policy),
+            repository=self._repositories.get(policy.name),
         )
 
     def _signatures(self, ctx: VerificationContext, referrer: Descriptor) -> tuple[SignatureResult, ...]:
         layers = SIGNATURE_MANIFESTS(
             referrer.digest, ctx.fetch_manifest(referrer.digest, "signature manifest")
         )
-        signature_format = format_for(referrer.artifact_type, layers)
+        signature_format = self._format_for(referrer.artifact_type, layers)
         return tuple(
             signature_outcome(
                 layer.digest,
@@ -209,7 +240,7 @@ def identity_policy(keyless: Keyless) -> IdentityPolicy:
         if keyless.certificate_oidc_issuer is not None
         else RegexMatch(keyless.certificate_oidc_issuer_regexp or "")
     )
-    return IdentityPolicy(identity, issuer)
+    return IdentityPolicy(identity, issuer, claims=keyless.claims)
 
 
 def _transparency_logs(given: TransparencyLogs | None) -> Callable[[TrustPolicy], TransparencyLog]:

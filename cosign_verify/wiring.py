@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .attestations import AttestationVerifier
 from .config import Config
+from .config_model import ATTESTATION_VERIFIER_TYPE
 from .errors import ConfigError
 from .keys import FileKeyProvider, InlineKeyProvider, KeyProviders
 from .policy import DEFAULT_REKOR_URL, Keyless, KeyRef, TrustPolicy
@@ -67,7 +69,7 @@ def legacy_policy(key: str | None, rekor_url: str | None) -> TrustPolicy:
 def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -> list[CosignVerifier]:
     """The cosign verifiers a configuration describes (trust policies, or Ratify's legacy ``key``/``rekorURL``)."""
     providers = key_providers if key_providers is not None else build_key_providers(config)
-    verifiers = []
+    verifiers: list[CosignVerifier] = []
     for entry in config.verifiers:
         policies = entry.trust_policies
         if entry.legacy:
@@ -78,18 +80,20 @@ def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -
                     "use a trust policy with certificateIdentity and certificateOIDCIssuer instead",
                     entry.name,
                 )
+        options: dict[str, Any] = {
+            "name": entry.name,
+            "artifact_types": entry.artifact_types,
+            "base_dir": config.base_dir,
+            "trusted_root": entry.trusted_root,
+        }
         try:
-            verifiers.append(
-                CosignVerifier(
-                    policies,
-                    providers,
-                    name=entry.name,
-                    artifact_types=entry.artifact_types,
-                    base_dir=config.base_dir,
-                    trusted_root=entry.trusted_root,
-                    shape=ReportShape.RATIFY_LEGACY if entry.legacy else ReportShape.RATIFY,
+            if entry.type == ATTESTATION_VERIFIER_TYPE:
+                verifiers.append(
+                    AttestationVerifier(policies, providers, predicate_types=entry.predicate_types, **options)
                 )
-            )
+            else:
+                shape = ReportShape.RATIFY_LEGACY if entry.legacy else ReportShape.RATIFY
+                verifiers.append(CosignVerifier(policies, providers, shape=shape, **options))
         except ConfigError as exc:
             raise config.locate(exc.under(f"verifier.plugins[{entry.index}]")) from None
     return verifiers

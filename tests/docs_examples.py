@@ -8,9 +8,11 @@ text and a line of only ``...`` matches any number of lines.
 The sandbox is a directory and a registry: the examples' host
 ``registry.example`` is the sandbox registry's address (swapped into every
 command, and back in every output); ``registry.example/org/app:v1`` is signed
-with ``cosign.pub`` (logged in the sandbox's fake Rekor, whose
-``trusted_root.json`` is there too), ``registry.example/org/release:v1`` is
-signed keyless by the release workflow of ``github.com/org/app``, and
+with ``cosign.pub`` and the annotation ``env=prod``, and attested (SLSA
+provenance v1) with the same key, both logged in the sandbox's fake Rekor,
+whose ``trusted_root.json`` is there too; ``registry.example/org/release:v1``
+is signed keyless by the release workflow of ``github.com/org/app`` (its
+certificate says ``refs/tags/v1`` as workflow and source ref), and
 ``registry.example/org/app:unsigned`` is not signed. ``artifact.txt`` has a
 keyless Sigstore bundle, ``artifact.sigstore.json``, by the same workflow.
 ``config.json`` trusts ``cosign.pub`` for ``registry.example/org/*``.
@@ -33,9 +35,11 @@ from cryptography.hazmat.primitives import serialization
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
 from cosign_verify.store import OCIRegistryStore
 from cosign_verify.testing import (
+    AttestOptions,
     FakeSigstore,
     RegistryServer,
     SignOptions,
+    attest_image,
     generate_key_pair,
     push_image,
     sign_bytes,
@@ -165,10 +169,15 @@ def sandbox(directory: Path) -> Iterator[Sandbox]:
     with RegistryServer() as server:
         store = OCIRegistryStore()
         app = push_image(store, f"{server.registry}/org/app:v1")
-        sign_image(store, app, key, SignOptions(rekor=sigstore))
+        sign_image(store, app, key, SignOptions(rekor=sigstore, payload_annotations={"env": "prod"}))
+        provenance = {"buildDefinition": {"buildType": "https://example.com/ci"}}
+        attest_image(
+            store, app, key, provenance, AttestOptions(predicate_type="slsaprovenance1", rekor=sigstore)
+        )
         push_image(store, f"{server.registry}/org/app:unsigned")
         release = push_image(store, f"{server.registry}/org/release:v1")
-        sign_image(store, release, sigstore.signer(WORKFLOW, ACTIONS))
+        claims = {"certificateGithubWorkflowRef": "refs/tags/v1", "sourceRepositoryRef": "refs/tags/v1"}
+        sign_image(store, release, sigstore.signer(WORKFLOW, ACTIONS, extensions=claims))
         (directory / "config.json").write_text(json.dumps(_config(server.registry), indent=2))
         (directory / "images.txt").write_text(
             f"{server.registry}/org/app:v1\n{server.registry}/org/release:v1\n"

@@ -630,6 +630,93 @@ def legacy_key_shape(b: Bench) -> Any:
     }
 
 
+# --- policy extensions: annotations, claims, thresholds, another repository, attestations ----------
+
+
+@case
+def policy_annotations(b: Bench) -> Any:
+    store = MemoryStore()
+    image = b.image(store)
+    sign_image(store, image, b.key, SignOptions(payload_annotations={"env": "prod"}))
+    return {
+        "carried": b.run(store, image, b.key_policy(annotations={"env": "prod"})),
+        "other value": b.run(store, image, b.key_policy(annotations={"env": "dev"})),
+        "missing": b.run(store, image, b.key_policy(annotations={"ticket": "OPS-1"})),
+    }
+
+
+@case
+def policy_certificate_claims(b: Bench) -> Any:
+    store = MemoryStore()
+    image = b.image(store)
+    claims = {"certificateGithubWorkflowRef": "refs/tags/v1", "sourceRepositoryRef": "refs/tags/v1"}
+    sign_image(store, image, b.fake.signer(IDENTITY, ISSUER, extensions=claims))
+    return {
+        "carried": b.run(store, image, b.keyless_policy(certificate_extensions=claims)),
+        "other value": b.run(
+            store,
+            image,
+            b.keyless_policy(certificate_extensions={"certificateGithubWorkflowRef": "refs/heads/x"}),
+        ),
+        "missing": b.run(store, image, b.keyless_policy(certificate_extensions={"buildTrigger": "push"})),
+    }
+
+
+@case
+def policy_threshold(b: Bench) -> Any:
+    store = MemoryStore()
+    image = b.image(store)
+    sign_image(store, image, b.key)
+    providers = KeyProviders(
+        [InlineKeyProvider("a", b.key.public_pem()), InlineKeyProvider("b", b.other.public_pem())]
+    )
+    policy = b.key_policy(keys=[KeyRef(provider="a"), KeyRef(provider="b")], threshold=2)
+    not_met = b.run(store, image, policy, providers=providers)
+    sign_image(store, image, b.other, SignOptions(layout="referrer"))
+    return {"one of two": not_met, "two of two": b.run(store, image, policy, providers=providers)}
+
+
+@case
+def policy_signature_repository(b: Bench) -> Any:
+    store = MemoryStore()
+    image = b.image(store)
+    sign_image(store, image, b.key, SignOptions(signature_repository="registry.example/signatures/app"))
+    return {
+        "there": b.run(store, image, b.key_policy(signature_repository="registry.example/signatures/app")),
+        "elsewhere": b.run(store, image, b.key_policy(signature_repository="registry.example/other")),
+    }
+
+
+@case
+def attestation_tag_and_bundle(b: Bench) -> Any:
+    from cosign_verify.attestations import AttestationVerifier
+    from cosign_verify.testing import AttestOptions, attest_image
+
+    store = MemoryStore()
+    image = b.image(store)
+    attest_image(
+        store, image, b.key, {"builder": {"id": "ci"}}, AttestOptions(predicate_type="slsaprovenance1")
+    )
+    keyless = b.fake.signer(IDENTITY, ISSUER)
+    attest_image(
+        store,
+        image,
+        keyless,
+        {"bomFormat": "CycloneDX"},
+        AttestOptions(layout="bundle", predicate_type="cyclonedx"),
+    )
+
+    def run(policy: TrustPolicy, *types: str) -> Any:
+        verifier = AttestationVerifier([policy], b.providers(), predicate_types=types)
+        return Executor(store, [verifier]).verify(image).to_dict()
+
+    return {
+        "tag": run(b.key_policy(), "slsaprovenance1"),
+        "bundle": run(b.keyless_policy(), "cyclonedx"),
+        "wrong type": run(b.key_policy(), "spdxjson"),
+    }
+
+
 def build(tmp: Path) -> Iterator[tuple[str, Any]]:
     """Every case's result, in catalogue order (one shared fake Sigstore, so log indexes are stable)."""
     bench = Bench(tmp)

@@ -14,6 +14,7 @@ MAX_FUNCTION_LINES = 60
 PUBLIC_API = {
     "ConfigError",
     "ConfigPolicy",
+    "AttestationVerifier",
     "CosignVerifier",
     "CosignVerifyError",
     "Executor",

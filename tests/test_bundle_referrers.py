@@ -178,7 +178,31 @@ def test_attestation_is_not_a_signature(store: MemoryStore, fake: FakeSigstore, 
         SignOptions(format="bundle", predicate_type="https://slsa.dev/provenance/v1"),
     )
     result = verify(store, image, keyless_verifier(root))
-    assert failed_check(result).reason is FailureReason.NOT_A_SIGNATURE
+    assert not result.is_success and result.reason is FailureReason.NO_SIGNATURES
+    assert result.verifier_reports == ()  # an attestation is not judged as a signature at all
+    assert "attestation https://slsa.dev/provenance/v1" in (result.message or "")
+
+
+def test_a_signature_bundle_beside_an_attestation_bundle_passes_the_default_all(
+    store: MemoryStore, fake: FakeSigstore, root: Path
+) -> None:
+    """cosign 3 signs and attests as bundle referrers of the same artifact type; only the signature counts."""
+    from cosign_verify.testing import AttestOptions, attest_image
+
+    image = push_image(store, "r.example/team/app:v1")
+    signer = fake.signer(IDENTITY, ISSUER)
+    sign_image(store, image, signer, SignOptions(format="bundle"))
+    attest_image(
+        store,
+        image,
+        signer,
+        {"spdxVersion": "SPDX-2.3"},
+        AttestOptions(layout="bundle", predicate_type="spdxjson"),
+    )
+    result = verify(store, image, keyless_verifier(root))  # ConfigPolicy() is 'all' for every type
+    assert result.is_success, result.to_dict()
+    [report] = result.verifier_reports
+    assert report.artifact_type == BUNDLE and report.is_success
 
 
 def test_annotations_are_only_hints(store: MemoryStore, fake: FakeSigstore, root: Path) -> None:

@@ -1,4 +1,4 @@
-"""The README's Python examples run as written."""
+"""The Python examples of the README and docs/ run as written, and print no failure."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ import pytest
 
 from .conftest import ROOT
 
-BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+BLOCKS = [
+    (f"{page.relative_to(ROOT)} block {index}", code)
+    for page in PAGES
+    for index, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S))
+]
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_python_blocks_run(
-    index: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("where", "code"), BLOCKS, ids=[where for where, _ in BLOCKS])
+def test_python_examples_run(
+    where: str, code: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(ROOT)
-    exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), {})
+    exec(compile(code, where, "exec"), {})
     out = capsys.readouterr().out
     assert out.strip(), "each README example prints its result"
     assert "False" not in out

@@ -172,3 +172,57 @@ def test_regexps_are_re2_named_by_policy_and_run_in_linear_time() -> None:
     started = time.perf_counter()
     assert not catastrophic.matches("a" * 50_000 + "!")
     assert time.perf_counter() - started < 1.0
+
+
+def test_extension_fields_round_trip() -> None:
+    """Our extensions: annotations, threshold, signatureRepository, Fulcio claims."""
+    data = policy(
+        keys=[{"provider": "a"}, {"provider": "b"}],
+        annotations={"env": "prod"},
+        threshold=2,
+        signatureRepository="registry.example/signatures/app",
+    )
+    tp = TrustPolicy.from_dict(data)
+    assert tp.annotations == (("env", "prod"),) and tp.threshold == 2
+    assert tp.signature_repository == "registry.example/signatures/app"
+    assert TrustPolicy.from_dict(tp.to_dict()) == tp
+    keyless = {
+        **KEYLESS,
+        "certificateGithubWorkflowRef": "refs/tags/v1",
+        "certificateExtensions": {"sourceRepositoryRef": "refs/tags/v1", "1.3.6.1.4.1.57264.1.20": "push"},
+    }
+    claimed = TrustPolicy.from_dict(policy(keys=None, keyless=keyless))
+    assert claimed.keyless is not None
+    assert [(c.oid, c.expected) for c in claimed.keyless.claims] == [
+        ("1.3.6.1.4.1.57264.1.6", "refs/tags/v1"),
+        ("1.3.6.1.4.1.57264.1.14", "refs/tags/v1"),
+        ("1.3.6.1.4.1.57264.1.20", "push"),
+    ]
+    assert claimed.to_dict()["keyless"]["certificateGithubWorkflowRef"] == "refs/tags/v1"
+    assert TrustPolicy.from_dict(claimed.to_dict()) == claimed
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"threshold": 0}, "threshold must be 1 or more"),
+        ({"threshold": True}, "threshold must be 1 or more"),
+        ({"threshold": 2}, "threshold 2 asks for more signers than its 1 key(s)"),
+        ({"signatureRepository": "registry.example/sigs:v1"}, "is not a repository"),
+        ({"signatureRepository": "Not A Repo"}, "is not a repository"),
+        ({"annotations": {"env": 1}}, "expected a string, got int"),
+        ({"annotations": ["env=prod"]}, "expected an object"),
+        (
+            {"keys": None, "keyless": {**KEYLESS, "certificateExtensions": {"sourceRepoRef": "x"}}},
+            "unknown certificate extension 'sourceRepoRef' (did you mean 'sourceRepositoryRef'?)",
+        ),
+        (
+            {"keys": None, "keyless": {**KEYLESS, "certificateExtensions": {"issuer": 7}}},
+            "expected a string, got int",
+        ),
+    ],
+)
+def test_invalid_extension_fields(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        TrustPolicy.from_dict(policy(**overrides))
+    assert message in str(info.value)

@@ -17,6 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 from ..trusted_root import TrustedRoot
 from .failure import Failure, FailureReason
+from .fulcio_claims import Claim, der_utf8
 from .regex import compile_go
 
 OID_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
@@ -43,28 +44,12 @@ def load_certificates(pem: bytes, what: str) -> list[x509.Certificate]:
     return certificates
 
 
-def _der_utf8(value: bytes) -> str | None:
-    """Decode a DER UTF8String (tag 0x0c, short or long length)."""
-    if len(value) < 2 or value[0] != 0x0C:
-        return None
-    length, offset = value[1], 2
-    if length & 0x80:
-        count = length & 0x7F
-        length, offset = int.from_bytes(value[2 : 2 + count], "big"), 2 + count
-    if offset + length != len(value):
-        return None
-    try:
-        return value[offset:].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
 def fulcio_issuer(certificate: x509.Certificate) -> str | None:
     """The OIDC issuer Fulcio recorded (1.3.6.1.4.1.57264.1.8, else the deprecated .1.1)."""
     extensions = {e.oid: e.value for e in certificate.extensions}
     v2 = extensions.get(OID_ISSUER_V2)
     if isinstance(v2, x509.UnrecognizedExtension):
-        decoded = _der_utf8(v2.value)
+        decoded = der_utf8(v2.value)
         if decoded is not None:
             return decoded
     v1 = extensions.get(OID_ISSUER_V1)
@@ -88,7 +73,7 @@ def san_values(certificate: x509.Certificate) -> list[str]:
     values += san.get_values_for_type(x509.DNSName)
     for other in san.get_values_for_type(x509.OtherName):
         if other.type_id == OID_OTHERNAME_USERNAME:
-            decoded = _der_utf8(other.value)
+            decoded = der_utf8(other.value)
             if decoded is not None:
                 values.append(decoded)
     return values
@@ -193,9 +178,20 @@ class IdentityPolicy:
 
     identity: Matcher
     issuer: Matcher
+    claims: tuple[Claim, ...] = ()
 
-    def check(self, certificate: x509.Certificate) -> tuple[str, str]:
-        """Return ``(matched SAN, issuer)``; raise :class:`Failure` when either does not match."""
+    def check(self, certificate: x509.Certificate) -> list[str]:
+        """Summary lines; :class:`Failure` when the identity, the issuer or a required claim does not match."""
+        matched, issuer = self._identity(certificate)
+        lines = [f"identity {matched!r} matched {self.identity}; issuer {issuer!r} matched {self.issuer}"]
+        return lines + [claim.check(certificate) for claim in self.claims]
+
+    def signer(self, certificate: x509.Certificate) -> str:
+        """Who signed, for thresholds: the matched identity and its issuer."""
+        matched, issuer = self._identity(certificate)
+        return f"identity {matched!r} (issuer {issuer!r})"
+
+    def _identity(self, certificate: x509.Certificate) -> tuple[str, str]:
         issuer = fulcio_issuer(certificate)
         if issuer is None:
             raise _mismatch("certificate has no Fulcio OIDC issuer extension")

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..config_model import (
+    ATTESTATION_VERIFIER_TYPE,
     CONFIG_POLICY,
     COSIGN_VERIFIER_TYPE,
     DEFAULT_CACHE_TTL,
@@ -18,15 +19,23 @@ from ..config_model import (
     VerifierConfig,
 )
 from ..errors import ConfigError
-from ..mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_TYPES
+from ..mediatypes import (
+    COSIGN_ATTESTATION_ARTIFACT_TYPE,
+    COSIGN_SIGNATURE_ARTIFACT_TYPE,
+    SIGSTORE_BUNDLE_TYPES,
+    SIGSTORE_BUNDLE_V03,
+)
 from ..policy import DEFAULT_REKOR_URL, TrustPolicy
 from ..scope import ScopeMatcher
+from .attestation_checks import predicate_type
 
 log = logging.getLogger("cosign_verify.config")
 
 # Ratify's other verifier plugins: skipped with a warning (we verify cosign signatures only).
 OTHER_RATIFY_VERIFIERS = ("notation", "sbom", "vulnerabilityreport", "licensechecker", "schemavalidator")
-VERIFIABLE_TYPES = (COSIGN_SIGNATURE_ARTIFACT_TYPE, *sorted(SIGSTORE_BUNDLE_TYPES))
+VERIFIABLE_TYPES = (COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_V03, *sorted(SIGSTORE_BUNDLE_TYPES))
+ATTESTATION_TYPES = (COSIGN_ATTESTATION_ARTIFACT_TYPE, SIGSTORE_BUNDLE_V03, *sorted(SIGSTORE_BUNDLE_TYPES))
+OUR_TYPES = (COSIGN_VERIFIER_TYPE, ATTESTATION_VERIFIER_TYPE)
 
 
 def store_config(section: Mapping[str, Any]) -> StoreConfig:
@@ -74,7 +83,8 @@ def _plugin_type(plugin: Mapping[str, Any]) -> str:
 def cosign_verifiers(section: Mapping[str, Any]) -> Iterator[VerifierConfig]:
     names: set[str] = set()
     for index, plugin in enumerate(section.get("plugins") or []):
-        if _plugin_type(plugin) != COSIGN_VERIFIER_TYPE:
+        kind = _plugin_type(plugin)
+        if kind not in OUR_TYPES:
             continue
         path = f"verifier.plugins[{index}]"
         if plugin["name"] in names:
@@ -101,13 +111,7 @@ def cosign_verifiers(section: Mapping[str, Any]) -> Iterator[VerifierConfig]:
         except ConfigError as exc:
             raise exc.under(path) from None
         artifact_types = tuple(t.strip() for t in plugin["artifactTypes"].split(",") if t.strip())
-        if not any(t in VERIFIABLE_TYPES for t in artifact_types):
-            raise ConfigError(
-                f"artifactTypes {plugin['artifactTypes']!r} names nothing a cosign verifier can verify",
-                path=f"{path}.artifactTypes",
-                remediation=f"list {COSIGN_SIGNATURE_ARTIFACT_TYPE} (cosign 2) and/or "
-                "application/vnd.dev.sigstore.bundle.v0.3+json (cosign 3), comma-separated",
-            )
+        _check_kind(kind, plugin, policies, artifact_types, path)
         yield VerifierConfig(
             name=plugin["name"],
             artifact_types=artifact_types,
@@ -116,14 +120,48 @@ def cosign_verifiers(section: Mapping[str, Any]) -> Iterator[VerifierConfig]:
             rekor_url=plugin.get("rekorURL") or (None if policies else DEFAULT_REKOR_URL),
             trusted_root=plugin.get("trustedRoot"),
             index=index,
+            type=kind,
+            predicate_types=tuple(plugin.get("predicateTypes") or ()),
         )
+
+
+def _check_kind(
+    kind: str, plugin: Mapping[str, Any], policies: Sequence[TrustPolicy], types: Sequence[str], path: str
+) -> None:
+    """What a signature verifier and an attestation verifier each need of their plugin."""
+    verifiable = ATTESTATION_TYPES if kind == ATTESTATION_VERIFIER_TYPE else VERIFIABLE_TYPES
+    if not any(t in verifiable for t in types):
+        raise ConfigError(
+            f"artifactTypes {plugin['artifactTypes']!r} names nothing a {kind} verifier can verify",
+            path=f"{path}.artifactTypes",
+            remediation=f"list {' and/or '.join(verifiable[:2])}, comma-separated",
+        )
+    if kind == COSIGN_VERIFIER_TYPE and "predicateTypes" in plugin:
+        raise ConfigError(
+            "predicateTypes applies to attestation verifiers",
+            path=f"{path}.predicateTypes",
+            remediation=f"give this plugin type {ATTESTATION_VERIFIER_TYPE!r}, or drop predicateTypes",
+        )
+    if kind == ATTESTATION_VERIFIER_TYPE:
+        if not policies:
+            raise ConfigError(
+                "an attestation verifier needs trustPolicies (Ratify's legacy key/rekorURL is for signatures)",
+                path=path,
+            )
+        for position, name in enumerate(plugin.get("predicateTypes") or ()):
+            try:
+                predicate_type(name)
+            except ConfigError as exc:
+                raise ConfigError(
+                    exc.reason, path=f"{path}.predicateTypes[{position}]", remediation=exc.remediation
+                ) from None
 
 
 def other_verifiers(section: Mapping[str, Any]) -> Iterator[str]:
     """Ratify's other verifier plugins, named and skipped; an unknown plugin type is an error."""
     for index, plugin in enumerate(section.get("plugins") or []):
         kind = _plugin_type(plugin)
-        if kind == COSIGN_VERIFIER_TYPE:
+        if kind in OUR_TYPES:
             continue
         if kind.lower() not in OTHER_RATIFY_VERIFIERS:
             close = difflib.get_close_matches(kind, [COSIGN_VERIFIER_TYPE, *OTHER_RATIFY_VERIFIERS], n=1)
@@ -157,10 +195,13 @@ def usable(verifiers: Sequence[VerifierConfig], data: Mapping[str, Any]) -> tupl
             "are not read, only OCI 1.1 referrers; set cosignEnabled: true to read them"
         )
     for verifier in verifiers:
-        ignored = [t for t in verifier.artifact_types if t not in VERIFIABLE_TYPES]
+        attestations = verifier.type == ATTESTATION_VERIFIER_TYPE
+        known = ATTESTATION_TYPES if attestations else VERIFIABLE_TYPES
+        ignored = [t for t in verifier.artifact_types if t not in known]
         if ignored:
+            what = "cosign attestations" if attestations else "cosign signatures"
             warnings.append(
-                f"verifier {verifier.name!r}: artifact type(s) {', '.join(ignored)} are not cosign signatures; "
+                f"verifier {verifier.name!r}: artifact type(s) {', '.join(ignored)} are not {what}; "
                 "referrers of those types are left to other verifiers"
             )
     return tuple(warnings)

@@ -51,6 +51,12 @@ class VerificationContext:
     identity: IdentityPolicy | None = None
     trusted_root: TrustedRoot = attrs.field(repr=False)
     log: TransparencyLog = attrs.field(repr=False)
+    repository: Reference | None = None  # where the signatures are, when not beside the subject
+
+    @property
+    def signatures_at(self) -> Reference:
+        """The repository signature manifests and blobs are read from."""
+        return self.repository or self.subject
 
     @property
     def digest(self) -> str:
@@ -70,18 +76,18 @@ class VerificationContext:
         )
 
     def fetch_manifest(self, digest: str, what: str) -> bytes:
-        """A manifest of the subject's repository, checked against its digest."""
+        """A manifest of the signatures' repository, checked against its digest."""
         return self._fetch(self.store.fetch_manifest, digest, what)
 
     def fetch_blob(self, digest: str, size: int, limit: int, what: str) -> bytes:
-        """A blob of the subject's repository of at most ``limit`` bytes, checked against its digest."""
+        """A blob of the signatures' repository of at most ``limit`` bytes, checked against its digest."""
         if size > limit:
             raise Failure(FailureReason.TOO_LARGE, f"{what} is {size} bytes (at most {limit})")
         return self._fetch(self.store.fetch_blob, digest, what)
 
     def _fetch(self, call: Callable[[Reference, str], object], digest: str, what: str) -> bytes:
         try:
-            data = call(self.subject, digest)
+            data = call(self.signatures_at, digest)
         except Exception as exc:  # the store is a seam: whatever it raises is a failed fetch
             raise Failure(store_failure_reason(exc), f"cannot fetch {what}: {exc}") from None
         if not isinstance(data, bytes | bytearray):

@@ -169,6 +169,11 @@ def key_id(key: PublicKey) -> bytes:
     return hashlib.sha256(spki_der(key)).digest()
 
 
+def key_signer(key: PublicKey) -> str:
+    """Who signed, for thresholds: a key by the SHA-256 of its SubjectPublicKeyInfo."""
+    return f"key sha256:{key_id(key).hex()[:16]}"
+
+
 def spki_of_pem(pem: bytes, what: str) -> bytes:
     """The DER SubjectPublicKeyInfo of a PEM certificate or public key; :class:`Failure` if unreadable."""
     try:

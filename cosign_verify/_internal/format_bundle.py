@@ -11,7 +11,8 @@ that binds the image digest.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -21,14 +22,23 @@ from ..mediatypes import (
     IN_TOTO_STATEMENT_V1,
     SIGSTORE_BUNDLE_TYPES,
 )
+from .attestation_checks import StatementRules
 from .bundle_checks import Artifact, BundleOutcome, verify_sigstore_bundle
 from .bundle_model import MAX_BUNDLE_SIZE, DsseEnvelope, SigstoreBundle
 from .context import VerificationContext
+from .crypto import key_signer
 from .failure import Failure, FailureReason, failing_as
+from .format_cosign import check_annotations
 from .memo import DigestMemo
 from .outcomes import Evidence
 from .policy_keys import ResolvedKey
-from .simple_signing import COSIGN_SIGNATURE_TYPE, MAX_PAYLOAD_SIZE, SignatureLayer, parse_simple_signing
+from .simple_signing import (
+    COSIGN_SIGNATURE_TYPE,
+    MAX_PAYLOAD_SIZE,
+    SignatureLayer,
+    SimpleSigningPayload,
+    parse_simple_signing,
+)
 
 
 def _statement_checks(outcome: BundleOutcome, digest: str) -> str:
@@ -55,6 +65,8 @@ class BundleSignature:
 
     bundle: SigstoreBundle
     artifact: Artifact
+    optional: Mapping[str, Any] | None = None  # the signed payload's annotations (message signatures)
+    rules: StatementRules | None = None  # set: this bundle must hold an attestation, not a signature
 
     @property
     def encoded(self) -> str:
@@ -76,12 +88,66 @@ class BundleSignature:
                 keys=[(f"key {key.name!r}", key.key)] if key else (),
                 ct_log_verify=ctx.policy.keyless.ct_log_verify if ctx.policy.keyless else True,
             )
-            summary = (*outcome.summary, _statement_checks(outcome, ctx.digest))
-        return Evidence(summary=summary, bundle_verified=True, algorithm=outcome.algorithm)
+            if self.rules is not None:
+                statement, lines = _attestation(self.rules, outcome, ctx)
+                summary = (*outcome.summary, *lines)
+            else:
+                statement = None
+                checks = (_statement_checks(outcome, ctx.digest), *self._annotations(ctx, outcome))
+                summary = (*outcome.summary, *checks)
+        return Evidence(
+            summary=summary,
+            bundle_verified=True,
+            algorithm=outcome.algorithm,
+            signer=self._signer(ctx, key),
+            statement=statement,
+        )
+
+    def _signer(self, ctx: VerificationContext, key: ResolvedKey | None) -> str | None:
+        if key is not None:
+            return key_signer(key.key)
+        if self.bundle.certificate is not None and ctx.identity is not None:
+            return ctx.identity.signer(self.bundle.certificate)
+        return None
+
+    def _annotations(self, ctx: VerificationContext, outcome: BundleOutcome) -> list[str]:
+        """The policy's annotations: in the signed payload, or (cosign >= 3.0.3) on the statement's subject."""
+        if not ctx.policy.annotations:
+            return []
+        carried = self.optional
+        if outcome.statement is not None:
+            carried = _subject_annotations(outcome.statement, ctx.digest)
+        line = check_annotations(carried, ctx.policy.annotations)
+        return [line] if line else []
 
 
+def _subject_annotations(statement: Mapping[str, Any], digest: str) -> Mapping[str, Any] | None:
+    """The annotations of the statement's subject entry for ``digest`` (where cosign 3 writes ``-a``)."""
+    algorithm, _, value = digest.partition(":")
+    for entry in statement.get("subject") or ():
+        digests = entry.get("digest") if isinstance(entry, dict) else None
+        if isinstance(digests, dict) and digests.get(algorithm) == value:
+            annotations = entry.get("annotations")
+            return annotations if isinstance(annotations, dict) else None
+    return None
+
+
+def _attestation(
+    rules: StatementRules, outcome: BundleOutcome, ctx: VerificationContext
+) -> tuple[dict[str, Any], list[str]]:
+    if outcome.statement is None:
+        raise Failure(
+            FailureReason.NOT_AN_ATTESTATION, "a message-signature bundle is a signature, not an attestation"
+        )
+    _, lines = rules.check(outcome.statement, ctx.subject)
+    return dict(outcome.statement), lines
+
+
+@attrs.frozen
 class BundleFormat:
-    """Each Sigstore bundle layer is one signature."""
+    """Each Sigstore bundle layer is one signature (or, with ``rules``, one attestation)."""
+
+    rules: StatementRules | None = None
 
     def signature_layers(self, layers: Sequence[SignatureLayer]) -> Sequence[SignatureLayer]:
         found = [layer for layer in layers if layer.media_type in SIGSTORE_BUNDLE_TYPES]
@@ -94,12 +160,21 @@ class BundleFormat:
     ) -> BundleSignature:
         data = ctx.fetch_blob(layer.digest, layer.size, MAX_BUNDLE_SIZE, "Sigstore bundle")
         bundle = BUNDLES(layer.digest, data)
-        return BundleSignature(bundle, _artifact(ctx, bundle, layers))
+        if isinstance(bundle.content, DsseEnvelope):
+            return BundleSignature(bundle, Artifact.from_digest(ctx.digest), rules=self.rules)
+        if self.rules is not None:
+            raise Failure(
+                FailureReason.NOT_AN_ATTESTATION,
+                "a message-signature bundle is a signature, not an attestation",
+            )
+        payload, claims = _signed_payload(ctx, bundle, layers)
+        return BundleSignature(bundle, Artifact.from_bytes(payload), claims.optional)
 
 
-def _artifact(ctx: VerificationContext, bundle: SigstoreBundle, layers: Sequence[SignatureLayer]) -> Artifact:
-    if isinstance(bundle.content, DsseEnvelope):
-        return Artifact.from_digest(ctx.digest)
+def _signed_payload(
+    ctx: VerificationContext, bundle: SigstoreBundle, layers: Sequence[SignatureLayer]
+) -> tuple[bytes, SimpleSigningPayload]:
+    assert not isinstance(bundle.content, DsseEnvelope)
     wanted = "sha256:" + bundle.content.digest.hex()
     for candidate in layers:
         if candidate.media_type == COSIGN_SIMPLESIGNING_LAYER and candidate.digest == wanted:
@@ -111,7 +186,7 @@ def _artifact(ctx: VerificationContext, bundle: SigstoreBundle, layers: Sequence
                     f"signed payload is for digest {claims.docker_manifest_digest} ({claims.type!r}), "
                     f"not the subject's {ctx.digest}",
                 )
-            return Artifact.from_bytes(payload)
+            return payload, claims
     raise Failure(
         FailureReason.SUBJECT_MISMATCH,
         "the bundle's message signature signs a payload that is not in the referrer manifest",

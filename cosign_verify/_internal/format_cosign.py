@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 
 from ..reference import Reference
 from .context import VerificationContext
-from .crypto import public_key_pem, verify
+from .crypto import key_signer, public_key_pem, verify
 from .failure import Failure, FailureReason, failing_as
 from .keyless import transparency_proof, transparency_summary, verify_keyless
 from .memo import KeyedMemo
@@ -24,6 +25,22 @@ from .simple_signing import (
     load_signature,
     parse_simple_signing,
 )
+
+
+def check_annotations(optional: Mapping[str, Any] | None, required: Sequence[tuple[str, str]]) -> str | None:
+    """A report line when the policy requires annotations and the payload carries them all; Failure when not."""
+    if not required:
+        return None
+    carried = optional or {}
+    for name, value in required:
+        if name not in carried:
+            raise Failure(FailureReason.ANNOTATION_MISMATCH, f"payload has no annotation {name!r}")
+        if carried[name] != value:
+            raise Failure(
+                FailureReason.ANNOTATION_MISMATCH,
+                f"payload annotation {name!r} is {carried[name]!r}, not {value!r}",
+            )
+    return "payload carries the annotations " + ", ".join(f"{n}={v!r}" for n, v in required)
 
 
 def check_claims(claims: SimpleSigningPayload, subject: Reference) -> str:
@@ -53,6 +70,22 @@ def _tlog_remediation(policy_name: str) -> str:
     )
 
 
+def key_transparency(
+    ctx: VerificationContext,
+    signature: CosignSignature,
+    key: ResolvedKey,
+    envelope: tuple[str, bytes] | None = None,
+) -> tuple[str, bool]:
+    """The log entry of a key-based signature, as a report line, and whether its bundle proved it offline."""
+    if not ctx.policy.tlog_verify:
+        return _tlog_not_checked(ctx.policy.name), False
+    with failing_as("transparency log: ", _tlog_remediation(ctx.policy.name)):
+        proof = transparency_proof(
+            signature, public_key_pem(key.key), ctx.trusted_root, ctx.log, envelope=envelope
+        )
+    return transparency_summary(proof), proof.from_bundle
+
+
 @attrs.frozen
 class CosignLayerSignature:
     """One simple-signing layer: the signature over the payload, and the payload's claims."""
@@ -68,23 +101,29 @@ class CosignLayerSignature:
         algorithm = verify(key.key, self.signature.signature, self.signature.payload)
         if algorithm is None:
             raise Failure(FailureReason.SIGNATURE_INVALID, f"signature does not verify with {key.label}")
-        summary = [f"signature verified with {key.label} ({key.description})"]
-        summary.append(check_claims(self.claims, ctx.subject))
-        if not ctx.policy.tlog_verify:
-            summary.append(
-                f"transparency log not checked: tLogVerify is false in trust policy {ctx.policy.name!r}"
-            )
-            return Evidence(summary=tuple(summary), algorithm=algorithm)
-        with failing_as("transparency log: ", _tlog_remediation(ctx.policy.name)):
-            proof = transparency_proof(self.signature, public_key_pem(key.key), ctx.trusted_root, ctx.log)
-        summary.append(transparency_summary(proof))
-        return Evidence(summary=tuple(summary), bundle_verified=proof.from_bundle, algorithm=algorithm)
+        summary = [f"signature verified with {key.label} ({key.description})", *self._payload_checks(ctx)]
+        line, from_bundle = key_transparency(ctx, self.signature, key)
+        return Evidence(
+            summary=(*summary, line),
+            bundle_verified=from_bundle,
+            algorithm=algorithm,
+            signer=key_signer(key.key),
+        )
 
     def check_keyless(self, ctx: VerificationContext) -> Evidence:
         with failing_as("keyless: "):
             outcome = verify_keyless(self.signature, ctx.keyless())
-        summary = (*outcome.summary, check_claims(self.claims, ctx.subject))
-        return Evidence(summary=summary, bundle_verified=outcome.bundle_verified, algorithm=outcome.algorithm)
+        return Evidence(
+            summary=(*outcome.summary, *self._payload_checks(ctx)),
+            bundle_verified=outcome.bundle_verified,
+            algorithm=outcome.algorithm,
+            signer=outcome.signer,
+        )
+
+    def _payload_checks(self, ctx: VerificationContext) -> list[str]:
+        lines = [check_claims(self.claims, ctx.subject)]
+        annotations = check_annotations(self.claims.optional, ctx.policy.annotations)
+        return lines + ([annotations] if annotations else [])
 
 
 class CosignFormat:

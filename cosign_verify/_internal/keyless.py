@@ -36,20 +36,36 @@ class TransparencyProof:
 
 
 def transparency_proof(
-    signature: CosignSignature, verifier_pem: bytes, trusted_root: TrustedRoot, log: TransparencyLog
+    signature: CosignSignature,
+    verifier_pem: bytes,
+    trusted_root: TrustedRoot,
+    log: TransparencyLog,
+    *,
+    envelope: tuple[str, bytes] | None = None,
 ) -> TransparencyProof:
-    """The signature's log entry: from its bundle offline, else looked up in ``log``."""
-    content = SignedContent(
-        signature=signature.signature,
-        verifier_spki=spki_of_pem(verifier_pem, "signature's verifier"),
-        artifact_sha256=hashlib.sha256(signature.payload).digest(),
-        artifact=signature.payload,
-    )
+    """The signature's log entry: from its bundle offline, else looked up in ``log``.
+
+    ``envelope`` (payload type, payload): the signature is a DSSE envelope's
+    (cosign's attestations: an ``intoto`` or ``dsse`` entry), and ``payload``
+    of ``signature`` is the envelope's pre-authentication encoding.
+    """
+    spki = spki_of_pem(verifier_pem, "signature's verifier")
+    if envelope is not None:
+        content = SignedContent(signature=signature.signature, verifier_spki=spki, envelope=envelope)
+        searched = envelope[1]
+    else:
+        content = SignedContent(
+            signature=signature.signature,
+            verifier_spki=spki,
+            artifact_sha256=hashlib.sha256(signature.payload).digest(),
+            artifact=signature.payload,
+        )
+        searched = signature.payload
     if signature.bundle is not None:
         return TransparencyProof(
             entry=log.entry_from_bundle(signature.bundle, content, trusted_root), from_bundle=True
         )
-    return TransparencyProof(entry=log.lookup(signature.payload, content, trusted_root), from_bundle=False)
+    return TransparencyProof(entry=log.lookup(searched, content, trusted_root), from_bundle=False)
 
 
 def transparency_summary(proof: TransparencyProof) -> str:
@@ -69,6 +85,7 @@ class KeylessOutcome:
     summary: tuple[str, ...]
     bundle_verified: bool
     algorithm: str
+    signer: str
 
 
 @attrs.frozen(kw_only=True)
@@ -101,13 +118,19 @@ def _leaf_key_verifies(signature: CosignSignature) -> tuple[x509.Certificate, li
 
 
 def _signing_times(
-    signature: CosignSignature, settings: KeylessSettings, summary: list[str], now: datetime | None
+    signature: CosignSignature,
+    settings: KeylessSettings,
+    summary: list[str],
+    now: datetime | None,
+    envelope: tuple[str, bytes] | None = None,
 ) -> tuple[list[tuple[str, datetime]], bool]:
     times: list[tuple[str, datetime]] = []
     bundle_verified = False
     if settings.tlog_verify:
         assert signature.certificate is not None
-        proof = transparency_proof(signature, signature.certificate, settings.trusted_root, settings.log)
+        proof = transparency_proof(
+            signature, signature.certificate, settings.trusted_root, settings.log, envelope=envelope
+        )
         bundle_verified = proof.from_bundle
         times.append(("Rekor integrated time", proof.entry.time))
         summary.append(transparency_summary(proof))
@@ -147,21 +170,30 @@ def check_certificate(
         summary.append(f"embedded SCT verified (CT log {log_id[:16]})")
     else:
         summary.append("SCT not checked: ctLogVerify is false")
-    matched, issuer = identity.check(leaf)
-    summary.append(
-        f"identity {matched!r} matched {identity.identity}; issuer {issuer!r} matched {identity.issuer}"
-    )
+    summary += identity.check(leaf)
     return summary
 
 
 def verify_keyless(
-    signature: CosignSignature, settings: KeylessSettings, *, now: datetime | None = None
+    signature: CosignSignature,
+    settings: KeylessSettings,
+    *,
+    now: datetime | None = None,
+    envelope: tuple[str, bytes] | None = None,
 ) -> KeylessOutcome:
-    """Verify a keyless cosign signature: certificate, signature, signing time, chain, SCT, identity."""
+    """Verify a keyless cosign signature: certificate, signature, signing time, chain, SCT, identity.
+
+    ``envelope``: as for :func:`transparency_proof` (a DSSE envelope's signature).
+    """
     leaf, intermediates, algorithm = _leaf_key_verifies(signature)
     summary = ["signature verified with the certificate's key"]
-    times, bundle_verified = _signing_times(signature, settings, summary, now)
+    times, bundle_verified = _signing_times(signature, settings, summary, now, envelope)
     summary += check_certificate(
         leaf, intermediates, times, settings.identity, settings.trusted_root, settings.ct_log_verify
     )
-    return KeylessOutcome(summary=tuple(summary), bundle_verified=bundle_verified, algorithm=algorithm)
+    return KeylessOutcome(
+        summary=tuple(summary),
+        bundle_verified=bundle_verified,
+        algorithm=algorithm,
+        signer=settings.identity.signer(leaf),
+    )

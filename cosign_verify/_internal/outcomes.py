@@ -7,8 +7,8 @@ report. Everything else goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import attrs
 
@@ -33,6 +33,8 @@ class Evidence:
     summary: tuple[str, ...]
     bundle_verified: bool = False
     algorithm: str | None = None
+    signer: str | None = None  # the key or identity that signed, for thresholds
+    statement: Mapping[str, Any] | None = None  # an attestation's verified in-toto statement
 
 
 def key_outcome(information: KeyInformation | None, check: Callable[[], Evidence]) -> KeyVerification:
@@ -53,6 +55,8 @@ def key_outcome(information: KeyInformation | None, check: Callable[[], Evidence
         bundle_verified=evidence.bundle_verified,
         summary=evidence.summary,
         algorithm=evidence.algorithm,
+        signer=evidence.signer,
+        statement=evidence.statement,
     )
 
 
@@ -92,6 +96,7 @@ class ReportFrame:
     artifact_type: str
     reference_digest: str
     shape: ReportShape
+    noun: str = "signature"  # what the verifier checks: signatures, or attestations
 
     def failed(
         self, failure: Failure, policy: TrustPolicy | None, signatures: tuple[SignatureResult, ...] = ()
@@ -116,8 +121,11 @@ class ReportFrame:
     def decided(self, policy: TrustPolicy, signatures: tuple[SignatureResult, ...]) -> VerifierReport:
         """The report once every signature was checked: any valid signature passes."""
         if not any(s.is_success for s in signatures):
-            return self.failed(_no_valid_signature(signatures), policy, signatures)
+            return self.failed(_no_valid_signature(signatures, self.noun), policy, signatures)
         legacy = self.shape is ReportShape.RATIFY_LEGACY
+        message = LEGACY_SUCCESS_MESSAGE if legacy else SUCCESS_MESSAGE
+        if self.noun != "signature":
+            message = message.replace("valid signatures", f"valid {self.noun}s")
         return VerifierReport(
             subject=self.subject,
             is_success=True,
@@ -125,16 +133,16 @@ class ReportFrame:
             type=self.type,
             artifact_type=self.artifact_type,
             reference_digest=self.reference_digest,
-            message=LEGACY_SUCCESS_MESSAGE if legacy else SUCCESS_MESSAGE,
+            message=message,
             signatures=signatures,
             trust_policy=policy,
             shape=self.shape,
         )
 
 
-def _no_valid_signature(signatures: Sequence[SignatureResult]) -> Failure:
+def _no_valid_signature(signatures: Sequence[SignatureResult], noun: str = "signature") -> Failure:
     first = next((s.first_error for s in signatures if s.first_error), None)
-    message = f"no valid signatures found ({len(signatures)} checked"
+    message = f"no valid {noun}s found ({len(signatures)} checked"
     message += f"; first error: {first[0]})" if first else ")"
     remediation = next((r for s in signatures for r in s.remediations), None)
     return Failure(FailureReason.NO_VALID_SIGNATURE, message, remediation=remediation)

@@ -60,11 +60,12 @@ def _dispatch(args: object, console: Console) -> int:
     from .bundle_command import run_verify_bundle
     from .config_command import run_check_config
     from .demo_command import run_demo
-    from .verify_command import run_verify
+    from .verify_command import run_verify, run_verify_attestation
 
     command = getattr(args, "command", None)
     runners = {
         "verify": run_verify,
+        "verify-attestation": run_verify_attestation,
         "verify-bundle": run_verify_bundle,
         "check-config": run_check_config,
         "demo": run_demo,

@@ -11,7 +11,7 @@ from ..bundles import BundleVerificationResult, verify_bundle
 from ..errors import CosignVerifyError
 from .console import Console
 from .parser import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from .verify_command import UsageError, identity_flags
+from .verify_command import UsageError, claim_flags, identity_flags
 
 MAX_ARTIFACT = 1024 * 1024 * 1024
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -35,6 +35,7 @@ def run_verify_bundle(args: argparse.Namespace, console: Console) -> int:
             certificate_identity_regexp=args.certificate_identity_regexp,
             certificate_oidc_issuer=args.certificate_oidc_issuer,
             certificate_oidc_issuer_regexp=args.certificate_oidc_issuer_regexp,
+            certificate_extensions=_claims(args),
             keys=[_read_key(path) for path in args.key or ()],
             trusted_root=args.trusted_root,
             ct_log_verify=not args.insecure_ignore_sct,
@@ -44,6 +45,12 @@ def run_verify_bundle(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     _write(args, result, console)
     return EXIT_OK if result.is_success else EXIT_FAILED
+
+
+def _claims(args: argparse.Namespace) -> dict[str, str]:
+    """The claim flags as one mapping of claim names to values (cosign's GitHub names included)."""
+    claims = claim_flags(args)
+    return {**claims.pop("certificateExtensions", {}), **claims}
 
 
 def _artifact(text: str) -> bytes | str:

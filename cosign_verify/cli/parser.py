@@ -36,7 +36,11 @@ examples:
   cosign-verify verify --config ratify.json --subjects-file images.txt --output jsonl
 """
 
+GITHUB_FLAGS = ("trigger", "sha", "name", "repository", "ref")
 POLICY_FLAGS = (
+    "annotations",
+    "certificate_extension",
+    *(f"certificate_github_workflow_{name}" for name in GITHUB_FLAGS),
     "key",
     "certificate_identity",
     "certificate_identity_regexp",
@@ -77,6 +81,15 @@ def _identity_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--insecure-ignore-sct", action="store_true", help="do not require a certificate transparency SCT"
     )
+    claims = parser.add_argument_group("Fulcio certificate claims (exact values)")
+    for name in GITHUB_FLAGS:
+        claims.add_argument(f"--certificate-github-workflow-{name}", metavar="VALUE")
+    claims.add_argument(
+        "--certificate-extension",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a Fulcio extension by name (sourceRepositoryRef, buildSignerURI, ...) or OID; repeatable",
+    )
 
 
 def _verify_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,19 +120,63 @@ def _verify_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     verify.add_argument("--namespace", help="the namespace verifying (for namespaced key providers)")
     _identity_flags(verify)
     verify.add_argument(
+        "-a",
+        "--annotations",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a signature counts only if its payload carries this annotation; repeatable",
+    )
+    verify.add_argument(
         "--rekor-url", metavar="URL", help="Rekor to look signatures up in when they carry no bundle"
     )
     verify.add_argument(
         "--insecure-ignore-tlog", action="store_true", help="do not require a transparency log entry"
     )
-    registries = verify.add_argument_group("registries")
+    _running_flags(verify)
+
+
+def _attestation_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    attest = commands.add_parser(
+        "verify-attestation",
+        help="verify attestations on images (as cosign verify-attestation)",
+        description=(
+            "Verify in-toto attestations on images: cosign's .att tag (cosign 2) and Sigstore bundle\n"
+            "referrers (cosign 3), of one predicate type, with a key or a keyless identity.\n"
+            "Each verified statement is in the JSON output ('statement'), for your own policy."
+        ),
+        epilog=(
+            f"{EXIT_CODES}\n\nexamples:\n"
+            "  cosign-verify verify-attestation ghcr.io/org/app@sha256:... --type slsaprovenance1 --key cosign.pub\n"
+            "  cosign-verify verify-attestation ghcr.io/org/app:v1 --type spdxjson \\\n"
+            "      --certificate-identity ci@example.com --certificate-oidc-issuer https://accounts.google.com\n"
+        ),
+        formatter_class=_formatter,
+    )
+    attest.add_argument("images", nargs="*", metavar="IMAGE", help="image references (by digest, or by tag)")
+    attest.add_argument("--subject", action="append", default=[], metavar="IMAGE", help=argparse.SUPPRESS)
+    attest.add_argument("--subjects-file", metavar="FILE", help="images, one per line ('-': standard input)")
+    attest.add_argument(
+        "--type",
+        default="custom",
+        help="predicate type: a URI, or cosign's names (slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, "
+        "vuln, openvex, custom; default custom)",
+    )
+    attest.add_argument("--namespace", help=argparse.SUPPRESS)
+    _identity_flags(attest)
+    attest.add_argument("--rekor-url", metavar="URL", help="Rekor to look attestations up in")
+    attest.add_argument("--insecure-ignore-tlog", action="store_true", help="do not require a log entry")
+    _running_flags(attest)
+
+
+def _running_flags(parser: argparse.ArgumentParser) -> None:
+    registries = parser.add_argument_group("registries")
     registries.add_argument(
         "--allow-http-registry", action="store_true", help="talk plain HTTP to registries"
     )
     registries.add_argument(
         "--allow-insecure-registry", action="store_true", help="accept any TLS certificate from registries"
     )
-    running = verify.add_argument_group("running")
+    running = parser.add_argument_group("running")
     running.add_argument("--output", choices=("json", "jsonl", "table", "text"), default="json")
     running.add_argument(
         "--workers", type=_positive_int, default=16, metavar="N", help="images verified at once (default 16)"
@@ -196,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _verify_parser(commands)
+    _attestation_parser(commands)
     _bundle_parser(commands)
     _check_parser(commands)
     demo = commands.add_parser(

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
+from ..mediatypes import COSIGN_ATTESTATION_ARTIFACT_TYPE, COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_V03
 from ..report import VerificationResult, VerifierReport
 from .console import Console
 
@@ -66,11 +66,17 @@ def text_lines(result: VerificationResult, *, verbose: bool = False) -> list[str
     return lines
 
 
+_KINDS = {
+    COSIGN_SIGNATURE_ARTIFACT_TYPE: "cosign signature",
+    COSIGN_ATTESTATION_ARTIFACT_TYPE: "cosign attestations",
+    SIGSTORE_BUNDLE_V03: "Sigstore bundle",
+}
+
+
 def _artifact(report: VerifierReport) -> str:
-    kind = (
-        "cosign signature" if report.artifact_type == COSIGN_SIGNATURE_ARTIFACT_TYPE else report.artifact_type
-    )
-    return f"{kind} {report.reference_digest[:19]}"
+    kind = _KINDS.get(report.artifact_type, report.artifact_type)
+    predicates = sorted({str(s.get("predicateType")) for s in report.statements})
+    return f"{kind} {report.reference_digest[:19]}" + (f" ({', '.join(predicates)})" if predicates else "")
 
 
 def _outcome(report: VerifierReport) -> str:

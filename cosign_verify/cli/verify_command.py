@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 from ..config import load_config
 from ..engine import Executor, ExecutorOptions
 from ..errors import ConfigError, CosignVerifyError, InvalidReferenceError
-from ..mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_V03
+from ..mediatypes import COSIGN_ATTESTATION_ARTIFACT_TYPE, COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_V03
 from ..reference import Reference
 from ..report import VerificationResult
 from ..store.options import RegistryOptions
 from .config_command import config_error
 from .console import Console
-from .parser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, POLICY_FLAGS
+from .parser import EXIT_FAILED, EXIT_OK, EXIT_USAGE, GITHUB_FLAGS, POLICY_FLAGS
 from .render import json_line, write_results
 
 FLAG_POLICY = "command-line"
+COSIGN_REPOSITORY = "COSIGN_REPOSITORY"
+CLAIM_FLAGS = ("certificate_extension", *(f"certificate_github_workflow_{name}" for name in GITHUB_FLAGS))
 IDENTITY_FLAGS = (
     "certificate_identity",
     "certificate_identity_regexp",
@@ -30,6 +33,11 @@ MAX_SUBJECTS_FILE = 64 * 1024 * 1024
 
 class UsageError(CosignVerifyError):
     """The command line asks for something that cannot be done (nothing was verified)."""
+
+
+def run_verify_attestation(args: argparse.Namespace, console: Console) -> int:
+    """``verify-attestation``: ``verify`` with an attestation verifier of one predicate type."""
+    return run_verify(args, console)
 
 
 def run_verify(args: argparse.Namespace, console: Console) -> int:
@@ -91,14 +99,18 @@ def build_executor(args: argparse.Namespace, console: Console) -> Executor:
     """The executor the command line describes: its configuration, or one trust policy made of its flags."""
     from ..wiring import build_store
 
-    if args.config:
-        given = [f"--{name.replace('_', '-')}" for name in POLICY_FLAGS if getattr(args, name)]
+    if getattr(args, "config", None):
+        given = [f"--{name.replace('_', '-')}" for name in POLICY_FLAGS if getattr(args, name, None)]
         if given:
             raise UsageError(
                 f"{', '.join(given)} cannot be combined with --config",
                 remediation="put the key or identity in the configuration's trust policies, or drop --config",
             )
         config = load_config(args.config)
+        if os.environ.get(COSIGN_REPOSITORY):
+            console.warning(
+                f"{COSIGN_REPOSITORY} is not read with --config: set signatureRepository in the trust policies"
+            )
     else:
         config = load_config(flags_config(args))
     _warn_insecure(args, console)
@@ -135,28 +147,37 @@ def flags_config(args: argparse.Namespace) -> dict[str, Any]:
         policy["rekorURL"] = args.rekor_url
     if args.trusted_root:
         policy["trustedRoot"] = args.trusted_root
+    annotations = key_values(getattr(args, "annotations", None), "--annotations")
+    if annotations:
+        policy["annotations"] = annotations
+    if os.environ.get(COSIGN_REPOSITORY):
+        policy["signatureRepository"] = os.environ[COSIGN_REPOSITORY]
+    plugin: dict[str, Any] = {
+        "name": "cosign",
+        "artifactTypes": f"{COSIGN_SIGNATURE_ARTIFACT_TYPE},{SIGSTORE_BUNDLE_V03}",
+        "trustPolicies": [policy],
+    }
+    if getattr(args, "type", None):  # verify-attestation
+        plugin = {
+            "name": "cosign-attestation",
+            "type": "cosign-attestation",
+            "artifactTypes": f"{COSIGN_ATTESTATION_ARTIFACT_TYPE},{SIGSTORE_BUNDLE_V03}",
+            "predicateTypes": [args.type],
+            "trustPolicies": [policy],
+        }
     return {
         "store": {"version": "1.0.0", "plugins": [{"name": "oras", "cosignEnabled": True}]},
         "policy": {
             "version": "1.0.0",
             "plugin": {"name": "configPolicy", "artifactVerificationPolicies": {"default": "any"}},
         },
-        "verifier": {
-            "version": "1.0.0",
-            "plugins": [
-                {
-                    "name": "cosign",
-                    "artifactTypes": f"{COSIGN_SIGNATURE_ARTIFACT_TYPE},{SIGSTORE_BUNDLE_V03}",
-                    "trustPolicies": [policy],
-                }
-            ],
-        },
+        "verifier": {"version": "1.0.0", "plugins": [plugin]},
     }
 
 
 def _signer(args: argparse.Namespace) -> dict[str, Any]:
     """A trust policy's ``keys`` or ``keyless`` from the flags, or why the flags do not say who signed."""
-    if args.key and any(getattr(args, name) for name in IDENTITY_FLAGS):
+    if args.key and any(getattr(args, name) for name in IDENTITY_FLAGS + CLAIM_FLAGS):
         raise UsageError(
             "--key and --certificate-* flags cannot be combined",
             remediation="a key verifies key-based signatures, an identity keyless ones: give one",
@@ -171,12 +192,41 @@ def _signer(args: argparse.Namespace) -> dict[str, Any]:
                 )
         return {"keys": [{"file": key} for key in args.key]}
     if keyless:
-        return {"keyless": {**keyless, "ctLogVerify": not args.insecure_ignore_sct}}
+        return {"keyless": {**keyless, **claim_flags(args), "ctLogVerify": not args.insecure_ignore_sct}}
+    if any(getattr(args, name) for name in CLAIM_FLAGS):
+        raise UsageError(
+            "certificate claims need a keyless identity",
+            remediation="give --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)",
+        )
     raise UsageError(
         "nothing says who signed",
         remediation="give --key FILE, or --certificate-identity (or -regexp) with "
         "--certificate-oidc-issuer (or -regexp), or --config FILE",
     )
+
+
+def key_values(given: list[str] | None, flag: str) -> dict[str, str]:
+    """``KEY=VALUE`` flags as a mapping; one without ``=`` is a usage error."""
+    found: dict[str, str] = {}
+    for item in given or ():
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise UsageError(f"{flag} {item!r}: write KEY=VALUE")
+        found[key] = value
+    return found
+
+
+def claim_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The Fulcio claims the flags require, in a trust policy's keyless fields."""
+    fields: dict[str, Any] = {}
+    for name in GITHUB_FLAGS:
+        value = getattr(args, f"certificate_github_workflow_{name}", None)
+        if value is not None:
+            fields[f"certificateGithubWorkflow{name.capitalize()}"] = value
+    extensions = key_values(getattr(args, "certificate_extension", None), "--certificate-extension")
+    if extensions:
+        fields["certificateExtensions"] = extensions
+    return fields
 
 
 def identity_flags(args: argparse.Namespace) -> dict[str, str]:

@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Sequence
 
-from ..errors import StoreError
+from ..errors import NotFoundError, StoreError
 from ..mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_MANIFEST
 from ..reference import Reference, check_digest
 from .base import Descriptor, compute_digest, cosign_signature_tag, referrer_descriptor
@@ -101,7 +101,7 @@ class MemoryStore:
             repo = self._repo(reference)
             digest = reference.digest or repo.tags.get(reference.tag or "")
             if digest is None:
-                raise StoreError(f"tag {reference.tag!r} not found in {reference.name}")
+                raise NotFoundError(f"tag {reference.tag!r} not found in {reference.name}")
             entry = repo.manifests.get(digest)
         if entry is None:
             raise StoreError(f"manifest {digest} not found in {reference.name}")

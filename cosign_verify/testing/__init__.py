@@ -13,6 +13,7 @@ Use it in your own tests::
 
 from __future__ import annotations
 
+from .attest import AttestOptions, attest_image, make_attestation
 from .docker_registry import DockerRegistryProcess
 from .fake_rekor import FakeRekor, LogRecord
 from .fake_sigstore import FakeSigstore, KeylessSigner
@@ -39,6 +40,7 @@ from .signer import (
 
 __all__ = [
     "ALGORITHMS",
+    "AttestOptions",
     "DockerRegistryProcess",
     "FakeRekor",
     "FakeSigstore",
@@ -52,9 +54,11 @@ __all__ = [
     "PushTarget",
     "SignOptions",
     "attach_bundle",
+    "attest_image",
     "decrypt_private_key",
     "encrypt_private_key",
     "generate_key_pair",
+    "make_attestation",
     "make_payload",
     "make_statement",
     "push_image",

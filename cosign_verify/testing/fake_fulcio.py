@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,6 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from .._internal.certificate import OID_ISSUER_V1, OID_ISSUER_V2
 from .._internal.crypto import key_id
+from .._internal.fulcio_claims import GITHUB_WORKFLOW_CLAIMS, claim_oid
 from . import _der
 from .keys import PrivateKey
 
@@ -106,14 +107,25 @@ class FakeFulcio:
         lifetime: timedelta = timedelta(minutes=10),
         sct: bool | str = True,
         code_signing: bool = True,
+        extensions: Mapping[str, str] | None = None,
     ) -> tuple[x509.Certificate, PrivateKey]:
         """A Fulcio-like leaf certificate for ``identity`` (an email, or a URI when it has ``://``).
 
         ``sct``: True embeds a valid SCT, False none, ``"corrupt"`` one whose signature does not verify.
+        ``extensions``: more Fulcio claims, by cosign's GitHub names
+        (``certificateGithubWorkflowRef``: raw UTF-8, as Fulcio wrote them),
+        Fulcio's names (``sourceRepositoryRef``: DER UTF8String) or dotted OID.
         """
         private_key: PrivateKey = key if key is not None else ec.generate_private_key(ec.SECP256R1())
         start = not_before or self.now() - timedelta(seconds=30)
         builder = self._leaf(identity, issuer, private_key, start, lifetime, code_signing)
+        for name, value in (extensions or {}).items():
+            oid = claim_oid(name, "extensions")
+            raw = oid in GITHUB_WORKFLOW_CLAIMS.values()
+            encoded = value.encode() if raw else _der.utf8_string(value)
+            builder = builder.add_extension(
+                x509.UnrecognizedExtension(ObjectIdentifier(oid), encoded), critical=False
+            )
         if not sct:
             return builder.sign(self.intermediate_key, hashes.SHA384()), private_key
         precertificate = builder.sign(self.intermediate_key, hashes.SHA384())

@@ -100,12 +100,24 @@ def make_payload(
     return _canonical(document)
 
 
-def make_statement(digest: str, name: str, *, predicate_type: str = COSIGN_SIGN_PREDICATE) -> bytes:
-    """The in-toto Statement cosign v3 signs for an image: the image digest as subject."""
+def make_statement(
+    digest: str,
+    name: str,
+    *,
+    predicate_type: str = COSIGN_SIGN_PREDICATE,
+    annotations: Mapping[str, str] | None = None,
+) -> bytes:
+    """The in-toto Statement cosign v3 signs for an image: the image digest as subject.
+
+    ``annotations`` go on the subject, where cosign 3.0.3 and later write ``cosign sign -a``.
+    """
     algorithm, _, encoded = digest.partition(":")
+    subject: dict[str, Any] = {"name": name, "digest": {algorithm: encoded}}
+    if annotations:
+        subject["annotations"] = dict(annotations)
     document = {
         "_type": IN_TOTO_STATEMENT_V1,
-        "subject": [{"name": name, "digest": {algorithm: encoded}}],
+        "subject": [subject],
         "predicateType": predicate_type,
         "predicate": {},
     }
@@ -160,6 +172,14 @@ class SignOptions:
       statement's.
     - ``rekor``: log a key-based signature in this fake Sigstore and attach
       its Rekor bundle.
+    - ``payload_annotations``: ``cosign sign -a key=value``: the payload's
+      ``optional`` section, or with ``format="bundle"`` the statement
+      subject's ``annotations`` (as cosign 3.0.3 and later write them).
+    - ``bundle_content``: ``"dsse"`` (cosign 3's in-toto statement) or
+      ``"message-signature"`` (a message signature over a simple-signing
+      payload, carried as a second layer).
+    - ``signature_repository``: write the signature into this repository
+      instead of the subject's (cosign's ``COSIGN_REPOSITORY``).
     - ``profile``: sign as this signer signs (:mod:`cosign_verify.testing.profiles`:
       ``cosign-2.5``, ``cosign-2.6``, ``cosign-3``, ``kms-...``); ``format``
       defaults to the profile's (``bundle`` for ``cosign-3``).
@@ -172,6 +192,9 @@ class SignOptions:
     annotations: Mapping[str, str] = attrs.field(factory=dict)
     predicate_type: str = COSIGN_SIGN_PREDICATE
     rekor: FakeSigstore | None = None
+    payload_annotations: Mapping[str, str] = attrs.field(factory=dict)
+    signature_repository: str | None = None
+    bundle_content: Literal["dsse", "message-signature"] = "dsse"
 
 
 Signer = KeyPair | PrivateKey | KeylessSigner
@@ -191,18 +214,30 @@ def sign_image(
     signing = find_profile(options.profile)
     ref = _as_reference(subject)
     digest = ref.digest or store.resolve(ref).digest
-    if (options.format or signing.format) == "bundle":
-        statement = options.payload or make_statement(digest, ref.name, predicate_type=options.predicate_type)
+    target = _as_reference(options.signature_repository) if options.signature_repository else ref
+    subject_descriptor = store.resolve(ref.with_digest(digest))
+    bundled = (options.format or signing.format) == "bundle"
+    if bundled and options.bundle_content == "dsse":
+        statement = options.payload or make_statement(
+            digest, ref.name, predicate_type=options.predicate_type, annotations=options.payload_annotations
+        )
         bundle = _bundle(statement, signer, options.rekor, signing)
-        return attach_bundle(store, ref, bundle, predicate_type=options.predicate_type)
-    payload = options.payload if options.payload is not None else make_payload(digest, ref.name)
+        return attach_bundle(
+            store, ref, bundle, predicate_type=options.predicate_type, at=target, found=subject_descriptor
+        )
+    optional = dict(options.payload_annotations) or None
+    payload = (
+        options.payload if options.payload is not None else make_payload(digest, ref.name, optional=optional)
+    )
+    if bundled:
+        return _message_bundle(store, target, subject_descriptor, payload, signer, options.rekor, signing)
     signature, generated = _sign_legacy(payload, signer, options.rekor, signing)
-    layer = signature_layer(store, ref, payload, signature, {**generated, **options.annotations})
+    layer = signature_layer(store, target, payload, signature, {**generated, **options.annotations})
     if options.layout == "referrer":
-        return _push_referrer(store, ref, digest, [layer], COSIGN_SIGNATURE_ARTIFACT_TYPE)
+        return push_referrer(store, target, subject_descriptor, [layer], COSIGN_SIGNATURE_ARTIFACT_TYPE)
     if options.layout != "tag":
         raise ValueError(f"layout must be 'tag' or 'referrer', not {options.layout!r}")
-    return _append_to_signature_tag(store, ref, digest, layer)
+    return append_to_tag(store, target, cosign_signature_tag(digest), layer)
 
 
 def _sign_legacy(
@@ -221,10 +256,15 @@ def _sign_legacy(
     return signature, {"dev.sigstore.cosign/bundle": record.cosign_bundle()}
 
 
-def _push_referrer(
-    store: PushTarget, ref: Reference, digest: str, layers: list[dict[str, Any]], artifact_type: str
+def push_referrer(
+    store: PushTarget,
+    ref: Reference,
+    found: Descriptor,
+    layers: list[dict[str, Any]],
+    artifact_type: str,
+    annotations: Mapping[str, str] | None = None,
 ) -> Descriptor:
-    found = store.resolve(ref.with_digest(digest))
+    """Push an OCI 1.1 referrer of ``found`` (the subject's descriptor) into ``ref``'s repository."""
     empty = store.push_blob(ref, EMPTY_JSON)
     manifest: dict[str, Any] = {
         "schemaVersion": 2,
@@ -232,15 +272,15 @@ def _push_referrer(
         "artifactType": artifact_type,
         "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": len(EMPTY_JSON)},
         "layers": layers,
-        "subject": {"mediaType": found.media_type, "digest": digest, "size": found.size},
+        "subject": {"mediaType": found.media_type, "digest": found.digest, "size": found.size},
     }
+    if annotations:
+        manifest["annotations"] = dict(annotations)
     return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST)
 
 
-def _append_to_signature_tag(
-    store: PushTarget, ref: Reference, digest: str, layer: dict[str, Any]
-) -> Descriptor:
-    tag = cosign_signature_tag(digest)
+def append_to_tag(store: PushTarget, ref: Reference, tag: str, layer: dict[str, Any]) -> Descriptor:
+    """Append ``layer`` to the manifest tagged ``tag`` in ``ref``'s repository (cosign's ``.sig``/``.att``)."""
     layers: list[dict[str, Any]] = []
     try:
         existing = store.resolve(Reference(registry=ref.registry, repository=ref.repository, tag=tag))
@@ -281,25 +321,63 @@ def attach_bundle(
     bundle: Mapping[str, Any] | bytes,
     *,
     predicate_type: str = COSIGN_SIGN_PREDICATE,
+    at: str | Reference | None = None,
+    found: Descriptor | None = None,
 ) -> Descriptor:
-    """Attach a Sigstore bundle to ``subject`` as an OCI referrer, as cosign v3 does (the annotations are hints)."""
+    """Attach a Sigstore bundle to ``subject`` as an OCI referrer, as cosign v3 does (the annotations are hints).
+
+    ``at``: the repository to write it to (default: the subject's).
+    """
     ref = _as_reference(subject)
-    digest = ref.digest or store.resolve(ref).digest
+    found = found or store.resolve(ref)
+    target = _as_reference(at) if at is not None else ref
     data = bundle if isinstance(bundle, bytes) else json.dumps(bundle, separators=(",", ":")).encode()
-    blob = store.push_blob(ref, data)
+    blob = store.push_blob(target, data)
     layer = {"mediaType": SIGSTORE_BUNDLE_V03, "digest": blob.digest, "size": len(data)}
-    found = store.resolve(ref.with_digest(digest))
-    empty = store.push_blob(ref, EMPTY_JSON)
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": OCI_IMAGE_MANIFEST,
-        "artifactType": SIGSTORE_BUNDLE_V03,
-        "config": {"mediaType": OCI_EMPTY, "digest": empty.digest, "size": len(EMPTY_JSON)},
-        "layers": [layer],
-        "subject": {"mediaType": found.media_type, "digest": digest, "size": found.size},
-        "annotations": {
-            ANNOTATION_BUNDLE_CONTENT: "dsse-envelope",
-            ANNOTATION_BUNDLE_PREDICATE_TYPE: predicate_type,
-        },
+    annotations = {
+        ANNOTATION_BUNDLE_CONTENT: "dsse-envelope",
+        ANNOTATION_BUNDLE_PREDICATE_TYPE: predicate_type,
     }
-    return store.push_manifest(ref, _canonical(manifest), OCI_IMAGE_MANIFEST)
+    return push_referrer(store, target, found, [layer], SIGSTORE_BUNDLE_V03, annotations)
+
+
+def _message_bundle(
+    store: PushTarget,
+    target: Reference,
+    found: Descriptor,
+    payload: bytes,
+    signer: Signer,
+    rekor: FakeSigstore | None,
+    signing: SignerProfile,
+) -> Descriptor:
+    """A message-signature bundle over a simple-signing payload, with the payload as a second layer."""
+    if isinstance(signer, KeylessSigner):
+        sigstore = signer.sigstore
+        certificate, key = sigstore.issue(signer.identity, signer.issuer, **signer.certificate_options)
+        signature = signing.sign(key, payload)
+        record = sigstore.log(payload, signature, certificate.public_bytes(serialization.Encoding.PEM))
+        bundle = sigstore.sigstore_bundle(payload, signature, certificate, record)
+    else:
+        if rekor is None:
+            raise ValueError("a bundle needs a keyless signer, or a key with SignOptions(rekor=...)")
+        private = signer.private_key if isinstance(signer, KeyPair) else signer
+        signature = signing.sign(private, payload)
+        pem = private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        record = rekor.log(payload, signature, pem)
+        bundle = rekor.sigstore_bundle(payload, signature, None, record, public_key=private.public_key())
+    data = json.dumps(bundle, separators=(",", ":")).encode()
+    layers = [
+        {"mediaType": SIGSTORE_BUNDLE_V03, "digest": store.push_blob(target, data).digest, "size": len(data)},
+        {
+            "mediaType": COSIGN_SIMPLESIGNING_LAYER,
+            "digest": store.push_blob(target, payload).digest,
+            "size": len(payload),
+        },
+    ]
+    annotations = {
+        ANNOTATION_BUNDLE_CONTENT: "message-signature",
+        ANNOTATION_BUNDLE_PREDICATE_TYPE: COSIGN_SIGN_PREDICATE,
+    }
+    return push_referrer(store, target, found, layers, SIGSTORE_BUNDLE_V03, annotations)
