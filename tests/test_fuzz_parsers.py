@@ -7,11 +7,16 @@ structure-aware inputs: a real document (see ``fuzz_seeds.py``) with one
 value replaced by another JSON value, a number no float or int64 holds, deep
 nesting or a very long string. Every call must end within ``CALL_LIMIT``
 seconds. Inputs that once broke a parser stay as explicit examples.
+
+``FUZZ_EXAMPLES`` (an environment variable) sets how many examples each
+property tries (default 60; those that try 200 by default try at least that):
+``FUZZ_EXAMPLES=20000 pytest tests/test_fuzz_parsers.py`` runs a long fuzz.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import tempfile
 import time
@@ -51,9 +56,10 @@ HANG_GUARD = 20  # seconds: a call still running then is interrupted (a hang, no
 
 T = TypeVar("T")
 SEEDS = seeds()
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))  # per property; raise it for a long run
 FAST = settings(
     deadline=None,
-    max_examples=60,
+    max_examples=EXAMPLES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 
@@ -417,7 +423,7 @@ def test_load_public_keys(data: bytes) -> None:
     bounded(load_public_key, data.decode("latin-1"))
 
 
-@settings(FAST, max_examples=200)
+@settings(FAST, max_examples=max(200, EXAMPLES))
 @given(value=text(("registry.example:5000/team/app:v1@sha256:" + "0" * 64, "[::1]:5000/a", "nginx")))
 @example(value="a" * 4096)
 @example(value="a." * 2000 + "!")
@@ -427,7 +433,7 @@ def test_reference_parse(value: str) -> None:
     bounded(Reference.parse, value)
 
 
-@settings(FAST, max_examples=200)
+@settings(FAST, max_examples=max(200, EXAMPLES))
 @given(
     value=text(("registry.example/team/*", "*", "registry.example/app@*", "r.example/a@sha256:" + "0" * 64))
 )
