@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from cosign_verify import (
@@ -212,6 +213,46 @@ def replace_bundle(store: MemoryStore, image: Reference, bundle: dict[str, Any])
     manifest = json.loads(store.fetch_manifest(image, store.resolve(tag).digest))
     manifest["layers"][-1]["annotations"]["dev.sigstore.cosign/bundle"] = json.dumps(bundle)
     store.push_manifest(image, json.dumps(manifest).encode(), tag=tag.tag)
+
+
+def replace_certificate(store: MemoryStore, image: Reference, change: Callable[[bytes], bytes]) -> None:
+    """Rewrite the DER of the certificate annotation of the image's last signature layer in place."""
+    tag = signature_tag(image)
+    manifest = json.loads(store.fetch_manifest(image, store.resolve(tag).digest))
+    annotations = manifest["layers"][-1]["annotations"]
+    pem = annotations["dev.sigstore.cosign/certificate"].encode()
+    der = change(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER))
+    body = base64.encodebytes(der).decode()
+    annotations["dev.sigstore.cosign/certificate"] = (
+        f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n"
+    )
+    store.push_manifest(image, json.dumps(manifest).encode(), tag=tag.tag)
+
+
+@pytest.mark.parametrize(
+    ("known", "unknown"),
+    [
+        ("06072a8648ce3d0201", "06072a8648ce3d0209"),  # id-ecPublicKey -> an unknown key algorithm
+        ("06082a8648ce3d030107", "06082a8648ce3d030109"),  # prime256v1 -> an unknown curve
+    ],
+    ids=["key-algorithm", "curve"],
+)
+def test_certificate_key_of_an_unknown_kind(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path, known: str, unknown: str
+) -> None:
+    """The certificate is read before it is chained: a key cryptography cannot load fails the signature
+    (it raised UnsupportedAlgorithm out of the verifier)."""
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
+    old, new = bytes.fromhex(known), bytes.fromhex(unknown)
+
+    def change(der: bytes) -> bytes:
+        assert old in der
+        return der.replace(old, new, 1)
+
+    replace_certificate(store, image, change)
+    check = failed_check(verify(store, image, policy(root_path)))
+    assert check.reason is FailureReason.UNSUPPORTED
+    assert check.error is not None and "certificate key: unsupported key algorithm" in check.error
 
 
 def test_corrupted_set(store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path) -> None:

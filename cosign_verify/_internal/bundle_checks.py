@@ -27,7 +27,7 @@ from ..keys.loading import PublicKey
 from ..trusted_root import TrustedRoot
 from .bundle_model import DsseEnvelope, MessageSignature, SigstoreBundle, TlogEntry, bundle_error
 from .certificate import IdentityPolicy
-from .crypto import spki_der, verify, verify_prehashed
+from .crypto import certificate_key, spki_der, verify, verify_prehashed
 from .failure import Failure, FailureReason
 from .keyless import check_certificate
 from .log_entry import IN_TOTO_PAYLOAD_TYPE, PROTOBUF_HASHES, SignedContent, check_entry, pae
@@ -202,7 +202,7 @@ def _candidates(
         )
     leaf = bundle.certificate
     summary += check_certificate(leaf, bundle.intermediates, times, identity, trusted_root, ct_log_verify)
-    return [("certificate", leaf.public_key())]  # type: ignore[list-item]
+    return [("certificate", certificate_key(leaf, "certificate key"))]
 
 
 def verify_sigstore_bundle(

@@ -20,12 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from ..keys.loading import PublicKey
+from ..errors import UnsupportedKeyError
+from ..keys.loading import PublicKey, check_key
 from .failure import Failure, FailureReason
 
 _CURVE_HASH = {"secp256r1": "sha256", "secp384r1": "sha384", "secp521r1": "sha512"}
@@ -174,13 +175,24 @@ def key_signer(key: PublicKey) -> str:
     return f"key sha256:{key_id(key).hex()[:16]}"
 
 
+def certificate_key(certificate: x509.Certificate, what: str) -> PublicKey:
+    """The certificate's public key if we accept its type; :class:`Failure` (``UNSUPPORTED``) otherwise,
+    an algorithm or curve ``cryptography`` does not know included."""
+    try:
+        return check_key(certificate.public_key(), what)
+    except (UnsupportedAlgorithm, ValueError) as exc:
+        raise Failure(FailureReason.UNSUPPORTED, f"{what}: unsupported key algorithm ({exc})") from None
+    except UnsupportedKeyError as exc:
+        raise Failure(FailureReason.UNSUPPORTED, exc.message) from None
+
+
 def spki_of_pem(pem: bytes, what: str) -> bytes:
     """The DER SubjectPublicKeyInfo of a PEM certificate or public key; :class:`Failure` if unreadable."""
     try:
         if b"CERTIFICATE" in pem:
             return spki_der(x509.load_pem_x509_certificate(pem).public_key())  # type: ignore[arg-type]
         return spki_der(serialization.load_pem_public_key(pem))  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise Failure(FailureReason.MALFORMED, f"{what} cannot be read: {exc}") from None
 
 
@@ -188,5 +200,5 @@ def spki_of_der_certificate(der: bytes, what: str) -> bytes:
     """The DER SubjectPublicKeyInfo of a DER certificate; :class:`Failure` if unreadable."""
     try:
         return spki_der(x509.load_der_x509_certificate(der).public_key())  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise Failure(FailureReason.MALFORMED, f"{what} cannot be read: {exc}") from None

@@ -13,12 +13,10 @@ from datetime import datetime, timezone
 import attrs
 from cryptography import x509
 
-from ..errors import UnsupportedKeyError
-from ..keys.loading import check_key
 from ..transparency import TransparencyLog
 from ..trusted_root import TrustedRoot
 from .certificate import IdentityPolicy, load_certificates, verify_chain
-from .crypto import spki_of_pem, verify
+from .crypto import certificate_key, spki_of_pem, verify
 from .failure import Failure, FailureReason
 from .log_entry import SignedContent
 from .rekor import LogEntry, describe
@@ -107,10 +105,7 @@ def _leaf_key_verifies(signature: CosignSignature) -> tuple[x509.Certificate, li
         )
     leaf = load_certificates(signature.certificate, "certificate annotation")[0]
     intermediates = load_certificates(signature.chain, "chain annotation") if signature.chain else []
-    try:
-        key = check_key(leaf.public_key(), "certificate key")
-    except UnsupportedKeyError as exc:
-        raise Failure(FailureReason.UNSUPPORTED, exc.message) from None
+    key = certificate_key(leaf, "certificate key")
     algorithm = verify(key, signature.signature, signature.payload)
     if algorithm is None:
         raise Failure(FailureReason.SIGNATURE_INVALID, "signature does not verify with the certificate's key")
