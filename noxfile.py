@@ -13,7 +13,7 @@ nox.options.reuse_existing_virtualenvs = True
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite (integration tests included where their servers are installed)."""
-    session.install("-e", ".[test,yaml,redis]")
+    session.install("-e", ".[test,yaml,redis,server]")
     session.run("pytest", *session.posargs)
 
 
@@ -30,7 +30,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, its tests and its benchmarks."""
     session.install(
         "-e",
-        ".[test,yaml,redis]",
+        ".[test,yaml,redis,server]",
         "mypy>=1.10",
         "types-requests",
         "types-PyYAML",

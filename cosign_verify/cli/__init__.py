@@ -60,6 +60,7 @@ def _dispatch(args: object, console: Console) -> int:
     from .bundle_command import run_verify_bundle
     from .config_command import run_check_config
     from .demo_command import run_demo
+    from .serve_command import run_serve
     from .verify_command import run_verify, run_verify_attestation
 
     command = getattr(args, "command", None)
@@ -69,6 +70,7 @@ def _dispatch(args: object, console: Console) -> int:
         "verify-bundle": run_verify_bundle,
         "check-config": run_check_config,
         "demo": run_demo,
+        "serve": run_serve,
     }
     return runners[str(command)](args, console)  # type: ignore[arg-type]
 

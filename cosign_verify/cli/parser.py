@@ -236,6 +236,52 @@ def _check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     _verbosity(check)
 
 
+def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve Gatekeeper's external-data provider API (needs the server extra)",
+        description=(
+            "Serve POST /ratify/gatekeeper/v1/verify and /mutate for Gatekeeper, /healthz, /readyz and\n"
+            "/metrics (Prometheus), on gunicorn: several worker processes of several threads."
+        ),
+        epilog=(
+            "exit codes:\n  0    stopped\n  2    usage or configuration error (nothing served)\n\n"
+            "example:\n  cosign-verify serve --config ratify.yaml --tls-cert tls.crt --tls-key tls.key "
+            "--client-ca gatekeeper-ca.crt\n"
+        ),
+        formatter_class=_formatter,
+    )
+    serve.add_argument(
+        "--config", required=True, action="append", metavar="FILE", help="repeat to merge files"
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=_positive_int, default=6001, help="port (default 6001, as Ratify)")
+    serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
+    serve.add_argument("--client-ca", metavar="FILE", help="require client certificates from this CA (mTLS)")
+    serve.add_argument(
+        "--probe-port",
+        type=int,
+        default=9099,
+        metavar="PORT",
+        help="plain HTTP for /healthz, /readyz and /metrics, for probes and Prometheus (default 9099; 0: none)",
+    )
+    serve.add_argument(
+        "--processes", type=_positive_int, default=2, metavar="N", help="worker processes (default 2)"
+    )
+    serve.add_argument(
+        "--threads", type=_positive_int, default=8, metavar="N", help="threads per process (default 8)"
+    )
+    serve.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=2.5,
+        metavar="SECONDS",
+        help="time for each image of a request, verified in parallel (default 2.5; Gatekeeper waits 3)",
+    )
+    _verbosity(serve)
+
+
 def _verbosity(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no warnings")
     parser.add_argument(
@@ -256,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     _attestation_parser(commands)
     _bundle_parser(commands)
     _check_parser(commands)
+    _serve_parser(commands)
     demo = commands.add_parser(
         "demo",
         help="sign and verify on a built-in registry, and show the commands that do the same",

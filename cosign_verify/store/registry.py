@@ -80,6 +80,11 @@ class OCIRegistryStore:
         self._flight = SingleFlight(patience=self.options.deadline)  # a waiter keeps its own deadline
 
     @property
+    def requests_sent(self) -> int:
+        """HTTP requests this store has sent (registries and token endpoints), for metrics."""
+        return self.transport.requests_sent
+
+    @property
     def cosign_enabled(self) -> bool:
         """Whether cosign's ``.sig`` tag is listed as a referrer."""
         return self.options.cosign_enabled
