@@ -34,6 +34,7 @@ from .trusted_root import TrustedRoot
 from .verifier import CosignVerifier
 
 if TYPE_CHECKING:
+    from .store.redis_cache import RedisCache
     from .store.registry import OCIRegistryStore
 
 
@@ -42,6 +43,10 @@ def __getattr__(name: str) -> Any:
         from .store.registry import OCIRegistryStore
 
         return OCIRegistryStore
+    if name == "RedisCache":
+        from .store.redis_cache import RedisCache
+
+        return RedisCache
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -63,6 +68,7 @@ __all__ = [
     "Keyless",
     "MemoryStore",
     "OCIRegistryStore",
+    "RedisCache",
     "Reference",
     "ReferrerStore",
     "RegistryOptions",

@@ -29,6 +29,7 @@ PUBLIC_API = {
     "Keyless",
     "MemoryStore",
     "OCIRegistryStore",
+    "RedisCache",
     "Reference",
     "ReferrerStore",
     "RegistryOptions",

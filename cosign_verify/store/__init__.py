@@ -1,7 +1,8 @@
 """Referrer stores: where signatures are found.
 
 ``OCIRegistryStore`` and the HTTP machinery are imported on first use, so
-that code using only :class:`MemoryStore` does not pay for ``requests``.
+that code using only :class:`MemoryStore` does not pay for ``requests``;
+``RedisCache`` too, so that only its users need redis-py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .memory import MemoryStore
 from .options import RegistryOptions
 
 if TYPE_CHECKING:
+    from .redis_cache import RedisCache
     from .registry import OCIRegistryStore
 
 
@@ -23,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from .registry import OCIRegistryStore
 
         return OCIRegistryStore
+    if name == "RedisCache":
+        from .redis_cache import RedisCache
+
+        return RedisCache
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -35,6 +41,7 @@ __all__ = [
     "MemoryCache",
     "MemoryStore",
     "OCIRegistryStore",
+    "RedisCache",
     "ReferrerStore",
     "RegistryOptions",
     "StaticAuthProvider",

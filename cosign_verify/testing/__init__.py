@@ -26,6 +26,7 @@ from .keys import (
     generate_key_pair,
     sign_bytes,
 )
+from .redis_process import RedisProcess
 from .registry import Fault, RegistryServer
 from .rekor_server import RekorServer
 from .signer import (
@@ -47,6 +48,7 @@ __all__ = [
     "KeylessSigner",
     "Fault",
     "LogRecord",
+    "RedisProcess",
     "RegistryServer",
     "RekorServer",
     "KeyPair",
