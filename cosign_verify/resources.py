@@ -60,7 +60,8 @@ def yaml_documents(path: Path, text: str) -> Iterator[Document]:
             f"{path}: reading YAML needs PyYAML", remediation="pip install 'cosign-verify[yaml]'"
         ) from None
     try:
-        for index, data in enumerate(yaml.safe_load_all(text)):
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML was built with it
+        for index, data in enumerate(yaml.load_all(text, Loader=loader)):
             if data is not None:
                 _expanded_size(data, {}, set())  # aliases are fine; alias bombs are not
                 yield from listed(str(path), str(index), data)

@@ -28,7 +28,8 @@ EXAMPLES = ROOT / "docs" / "examples"
 
 @attrs.frozen(kw_only=True)
 class Seeds:
-    """Templates by kind; ``content``/``dsse_content`` are what the logged entries describe."""
+    """Templates by kind; ``content``/``dsse_content`` are what the logged entries describe, ``key_pem``
+    verifies the signatures and ``bundle_subject`` is the digest the first bundle signs."""
 
     manifests: tuple[bytes, ...]
     payloads: tuple[bytes, ...]
@@ -44,6 +45,8 @@ class Seeds:
     keys: tuple[bytes, ...]
     root: TrustedRoot = attrs.field(repr=False)
     log_id: bytes
+    key_pem: str
+    bundle_subject: str
     content: SignedContent = attrs.field(repr=False)
     dsse_content: SignedContent = attrs.field(repr=False)
 
@@ -98,6 +101,8 @@ def seeds() -> Seeds:
         ),
         root=TrustedRoot.from_json(fake.trusted_root_json(), source="fake"),
         log_id=fake.rekor_log_id,
+        key_pem=pair.public_pem(),
+        bundle_subject=str(image.digest),
         content=SignedContent(
             signature=signature,
             verifier_spki=pair.private_key.public_key().public_bytes(

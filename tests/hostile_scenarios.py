@@ -1,10 +1,14 @@
 """Signed images on a :class:`HostileServer`, verified as production does, with everything measured.
 
-A scenario is one signed image on the hostile server, in one of four
-shapes (``Signed``): a key signature as an OCI 1.1 referrer or under
-cosign's ``.sig`` tag (transparency log off), a key signature without a
+A scenario is one signed image on the hostile server, in one of the
+shapes ``SIGNED_SHAPES``: a key signature as an OCI 1.1 referrer (listed by
+the referrers API, or by the referrers tag schema's index on a server
+without that API) or under cosign's ``.sig`` tag (transparency log off), a
+key signature without a
 Rekor bundle whose entry the server's Rekor serves (``tLogVerify`` on, the
-hostile server as ``rekorURL``), or a key-based Sigstore bundle (cosign v3).
+hostile server as ``rekorURL``), a key-based Sigstore bundle (cosign v3), or
+a keyless signature (the fake's Fulcio certificate and Rekor bundle under
+the ``.sig`` tag, a keyless trust policy over the fake's trusted root).
 :func:`verify_measured` verifies it through ``OCIRegistryStore`` and the
 production verifier within a deadline and returns the result with its wall
 time, peak traced memory, log records and every exception that crossed a
@@ -22,7 +26,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
-from cryptography.hazmat.primitives import serialization
 
 from cosign_verify import (
     CosignVerifier,
@@ -31,6 +34,7 @@ from cosign_verify import (
     ExecutorOptions,
     FailureReason,
     InlineKeyProvider,
+    Keyless,
     KeyProviders,
     KeyRef,
     Reference,
@@ -38,20 +42,33 @@ from cosign_verify import (
     TrustPolicy,
     VerificationResult,
 )
-from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, SIGSTORE_BUNDLE_V03
+from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_INDEX, SIGSTORE_BUNDLE_V03
 from cosign_verify.store import OCIRegistryStore, RegistryOptions
 from cosign_verify.store.base import Descriptor, cosign_signature_tag
-from cosign_verify.testing import FakeSigstore, KeyPair, SignOptions, attach_bundle, push_image, sign_image
+from cosign_verify.store.memory import MemoryStore
+from cosign_verify.store.oci import referrers_tag
+from cosign_verify.testing import (
+    FakeSigstore,
+    KeyPair,
+    SignOptions,
+    attach_bundle,
+    generate_key_pair,
+    make_statement,
+    push_image,
+    sign_image,
+)
 from cosign_verify.transparency import LogEntry, RekorLog, SignedContent, TransparencyLog
 
-from .hostile_server import HostileServer
+from .hostile_server import HostileServer, Request
 
 # The verifications' budget: every case must end within DEADLINE + MARGIN seconds.
 DEADLINE = 1.0
 MARGIN = 1.5
 MEMORY_LIMIT = 64 << 20
 
-SIGNED_SHAPES = ("referrer", "tag", "rekor", "bundle")
+SIGNED_SHAPES = ("referrer", "tag-schema", "tag", "rekor", "bundle", "keyless")
+# The Fulcio identity keyless scenarios sign as, and their trust policy trusts.
+IDENTITY, ISSUER = "builder@example.com", "https://issuer.example"
 
 
 # --- watching the seams ------------------------------------------------------------------------------
@@ -124,15 +141,25 @@ class Scenario:
         return self.image.digest
 
     def public_pem(self) -> bytes:
-        return self.pair.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        return self.pair.public_pem().encode()
 
     def signature_manifest(self) -> dict[str, Any]:
         """The ``.sig`` tag's manifest (shape ``tag`` or ``rekor``)."""
         tag = cosign_signature_tag(self.digest)
         found = self.server.store.resolve(attrs.evolve(self.image, tag=tag, digest=None))
         return json.loads(self.server.store.fetch_manifest(self.image, found.digest))  # type: ignore[no-any-return]
+
+    def referrers_index(self) -> dict[str, Any]:
+        """The referrers tag schema's index of the subject (shape ``tag-schema``), as the server stores it."""
+        found = self.server.store.resolve(
+            attrs.evolve(self.image, tag=referrers_tag(self.digest), digest=None)
+        )
+        return json.loads(self.server.store.fetch_manifest(self.image, found.digest))  # type: ignore[no-any-return]
+
+    def write_referrers_index(self, index: dict[str, Any] | bytes) -> None:
+        """Tag ``index`` as the subject's referrers index (``sha256-<hex>``), as clients without the API do."""
+        data = index if isinstance(index, bytes) else json.dumps(index).encode()
+        self.server.store.push_manifest(self.image, data, OCI_IMAGE_INDEX, tag=referrers_tag(self.digest))
 
     def retag_signature(self, manifest: dict[str, Any] | bytes) -> None:
         """Point the ``.sig`` tag at ``manifest`` (digests stay consistent: the server serves what it holds)."""
@@ -166,9 +193,18 @@ def sign(
         made = _bundle_for(scenario)
         attach_bundle(server.store, image, bundle(made) if bundle is not None else made)
         return scenario
-    layout = "referrer" if signed == "referrer" else "tag"
+    if signed == "keyless":
+        sign_image(server.store, image, fake.signer(IDENTITY, ISSUER))
+        return scenario
+    layout = "referrer" if signed in ("referrer", "tag-schema") else "tag"
     options = SignOptions(layout=layout, payload=payload(image) if payload is not None else None)  # type: ignore[arg-type]
     sign_image(server.store, image, pair, options)
+    if signed == "tag-schema":  # what a client pushing to a registry without the referrers API adds
+        listed = server.store.list_referrers(image)
+        entries = [d.to_dict() for d in sorted(listed, key=lambda d: d.digest)]
+        scenario.write_referrers_index(
+            {"schemaVersion": 2, "mediaType": OCI_IMAGE_INDEX, "manifests": entries}
+        )
     if signed == "rekor":  # log the signature, but attach no bundle: the verifier must ask Rekor
         [layer] = scenario.signature_manifest()["layers"]
         signature = base64.b64decode(layer["annotations"]["dev.cosignproject.cosign/signature"])
@@ -178,21 +214,14 @@ def sign(
 
 
 def _bundle_for(scenario: Scenario) -> dict[str, Any]:
-    """The bundle ``sign_image`` would attach (a key-based DSSE bundle logged in the fake Rekor)."""
-    from cosign_verify.store.memory import MemoryStore
-
+    """The bundle ``sign_image`` would attach for the scenario's image (key-based, DSSE, logged in the fake)."""
     scratch = MemoryStore()
     image = push_image(scratch, "registry.example/scratch/app:v1")
-    options = SignOptions(format="bundle", rekor=scenario.fake, payload=_statement(scenario))
+    statement = make_statement(scenario.digest, scenario.image.name)
+    options = SignOptions(format="bundle", rekor=scenario.fake, payload=statement)
     descriptor = sign_image(scratch, image, scenario.pair, options)
     manifest = json.loads(scratch.fetch_manifest(image, descriptor.digest))
     return json.loads(scratch.fetch_blob(image, manifest["layers"][0]["digest"]))  # type: ignore[no-any-return]
-
-
-def _statement(scenario: Scenario) -> bytes:
-    from cosign_verify.testing import make_statement
-
-    return make_statement(scenario.digest, scenario.image.name)
 
 
 # --- verifying, measured ---------------------------------------------------------------------------------
@@ -233,13 +262,14 @@ def fake_root(fake: FakeSigstore) -> TrustedRoot:
 
 def verifier_for(scenario: Scenario, log: TransparencyLog) -> CosignVerifier:
     """The cosign verifier a deployment trusting this key (and, for logged shapes, the fake's root) has."""
-    tlog = scenario.signed in ("rekor", "bundle")
+    tlog = scenario.signed in ("rekor", "bundle", "keyless")
+    trust: dict[str, Any] = (
+        {"keyless": Keyless(certificate_identity=IDENTITY, certificate_oidc_issuer=ISSUER)}
+        if scenario.signed == "keyless"
+        else {"keys": [KeyRef(provider="keys")]}
+    )
     policy = TrustPolicy(
-        name="hostile",
-        scopes=["*"],
-        keys=[KeyRef(provider="keys")],
-        tlog_verify=tlog,
-        rekor_url=scenario.server.url,
+        name="hostile", scopes=["*"], tlog_verify=tlog, rekor_url=scenario.server.url, **trust
     )
     return CosignVerifier(
         [policy],
@@ -316,8 +346,6 @@ def templates() -> dict[str, Any]:
     ``rekor-entry``: Rekor's answers (the entry under the key ``"*"``: its UUID).
     """
     with HostileServer(sigstore=FakeSigstore()) as server:
-        from cosign_verify.testing import generate_key_pair
-
         assert server.sigstore is not None
         pair = generate_key_pair()
         referrer = sign(server, server.sigstore, pair, "referrer")
@@ -340,7 +368,5 @@ def templates() -> dict[str, Any]:
     }
 
 
-def _get(target: str) -> Any:
-    from .hostile_server import Request
-
+def _get(target: str) -> Request:
     return Request(method="GET", target=target, headers={}, body=b"")

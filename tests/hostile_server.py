@@ -499,7 +499,9 @@ class HostileServer:
 
     ``auth``: every ``/v2/...`` request needs a bearer token from ``realm``
     (default: this server's ``/token``). ``sigstore``: the log Rekor's
-    endpoints serve. ``give_up``: seconds after which any misbehaviour stops.
+    endpoints serve. ``referrers_api``: False answers 404 there, as
+    registries that know only the referrers tag schema do. ``give_up``:
+    seconds after which any misbehaviour stops.
     """
 
     def __init__(
@@ -508,11 +510,13 @@ class HostileServer:
         sigstore: FakeSigstore | None = None,
         auth: bool = False,
         realm: str | None = None,
+        referrers_api: bool = True,
         give_up: float = 8.0,
     ) -> None:
         self.store = MemoryStore(cosign_enabled=False)
         self.sigstore = sigstore
         self.auth = auth
+        self.referrers_api = referrers_api
         self._realm = realm
         self.give_up = give_up
         self.rules: list[Rule] = []
@@ -634,6 +638,8 @@ class HostileServer:
                 return Answer(
                     200, [("Content-Type", "application/octet-stream"), ("Docker-Content-Digest", ref)], data
                 )
+            if not self.referrers_api:
+                return _error(404, "NOT_FOUND", "no referrers API here: use the referrers tag schema")
             return self._referrers(name, ref, request.query.get("artifactType", [""])[0])
         except CosignVerifyError as exc:
             return _error(404, "UNKNOWN", str(exc))

@@ -25,7 +25,9 @@ the parsers.
 
 from __future__ import annotations
 
+import base64
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -34,7 +36,8 @@ from typing import Any
 import attrs
 import pytest
 
-from cosign_verify import Reference
+from cosign_verify import Executor, ExecutorOptions, Reference
+from cosign_verify.store import OCIRegistryStore, RegistryOptions
 from cosign_verify.testing import (
     FakeSigstore,
     KeyPair,
@@ -43,8 +46,19 @@ from cosign_verify.testing import (
     make_payload,
     sign_image,
 )
+from cosign_verify.transparency import RekorLog
 
-from .hostile_scenarios import DEADLINE, MARGIN, Scenario, assert_bounded, sign, templates, verify_measured
+from .hostile_scenarios import (
+    DEADLINE,
+    MARGIN,
+    SIGNED_SHAPES,
+    Scenario,
+    assert_bounded,
+    sign,
+    templates,
+    verifier_for,
+    verify_measured,
+)
 from .hostile_server import (
     Action,
     Answer,
@@ -356,7 +370,61 @@ def signature_cases() -> Iterator[Case]:
     )
 
 
-TRANSPORT_CASES = [case.param() for case in transport_cases()]
+EC_PUBLIC_KEY = bytes.fromhex("06072a8648ce3d0201")  # the OID 1.2.840.10045.2.1, DER
+PRIME256V1 = bytes.fromhex("06082a8648ce3d030107")  # 1.2.840.10045.3.1.7
+
+
+def _first_certificate(pem: str) -> str:
+    return pem.split("-----END CERTIFICATE-----", maxsplit=1)[0] + "-----END CERTIFICATE-----\n"
+
+
+def keyless_cases() -> Iterator[Case]:
+    """Hostile certificates and chains in a keyless signature's annotations."""
+
+    def annotate(name: str, value: Callable[[str], str]) -> Callable[[Scenario], None]:
+        def prepare(scenario: Scenario) -> None:
+            manifest = scenario.signature_manifest()
+            annotations = manifest["layers"][0]["annotations"]
+            annotations[name] = value(annotations[name])
+            scenario.retag_signature(manifest)
+
+        return prepare
+
+    def patched(old: bytes, new: bytes) -> Callable[[str], str]:
+        def patch(pem: str) -> str:
+            from cryptography import x509
+            from cryptography.hazmat.primitives import serialization
+
+            der = x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
+            assert old in der
+            body = base64.encodebytes(der.replace(old, new, 1)).decode()
+            return f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n"
+
+        return patch
+
+    certificate, chain = "dev.sigstore.cosign/certificate", "dev.sigstore.cosign/chain"
+    unknown_key_type = patched(EC_PUBLIC_KEY, bytes.fromhex("06072a8648ce3d0209"))
+    unknown_curve = patched(PRIME256V1, bytes.fromhex("06082a8648ce3d030109"))
+    cases = {
+        "certificate-unknown-key-type": (certificate, unknown_key_type, None),
+        "certificate-unknown-curve": (certificate, unknown_curve, None),
+        "certificate-garbage": (
+            certificate,
+            lambda _: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            None,
+        ),
+        "certificate-of-another-key": (certificate, lambda pem: pem.replace("A", "B", 1), None),
+        "chain-2000-certificates": (chain, lambda pem: pem * 1000, None),
+        "chain-unknown-key-type": (chain, lambda pem: unknown_key_type(_first_certificate(pem)), None),
+    }
+    for name, (annotation, change, bug) in cases.items():
+        # The chain annotation is a hint: the chain is built from the trusted root's CAs.
+        may_pass = annotation == chain
+        prepare = annotate(annotation, change)
+        yield Case(id=f"keyless:{name}", signed="keyless", prepare=prepare, may_pass=may_pass, bug=bug)
+
+
+TRANSPORT_CASES = [case.param() for case in (*transport_cases(), *keyless_cases())]
 
 
 # --- one field at a time ---------------------------------------------------------------------------------------
@@ -406,6 +474,13 @@ IGNORED: dict[str, set[str]] = {
         "manifests.0.mediaType=lone-surrogate",
         "manifests.0.artifactType=null",
     },
+    "tag-schema-index": {
+        "schemaVersion",
+        "mediaType",
+        "manifests.0.mediaType=null",
+        "manifests.0.mediaType=lone-surrogate",
+        "manifests.0.artifactType=null",
+    },
     "signature-manifest": {"config", "config.mediaType", "config.digest", "config.size"},
     # cosign's optional section may be any object; the docker-reference is not checked (as in cosign).
     "payload": {"optional=object", "critical.identity.docker-reference=lone-surrogate"},
@@ -430,12 +505,17 @@ def _manifest_mutation(path: JsonPath, value: Any, scenario: Scenario) -> None:
     scenario.retag_signature(dumps(set_path(scenario.signature_manifest(), path, value)))
 
 
+def _index_mutation(path: JsonPath, value: Any, scenario: Scenario) -> None:
+    scenario.write_referrers_index(dumps(set_path(scenario.referrers_index(), path, value)))
+
+
 def _bundle_mutation(path: JsonPath, value: Any, bundle: dict[str, Any]) -> bytes:
     return dumps(set_path(bundle, path, value))
 
 
 def mutation_cases() -> Iterator[Case]:
     documents = templates()
+    documents["tag-schema-index"] = documents["referrers"]  # the same document, tagged instead of served
     for name, document in documents.items():
         for path in _mutation_paths(document):
             for kind, value in wrong_values(_value_at(document, path)).items():
@@ -455,6 +535,8 @@ def _value_at(document: Any, path: JsonPath) -> Any:
 def _mutation_fields(name: str, path: JsonPath, value: Any) -> dict[str, Any]:
     if name == "referrers":
         return {"route": REFERRERS, "action": mutate_json(path, value)}
+    if name == "tag-schema-index":
+        return {"signed": "tag-schema", "prepare": partial(_index_mutation, path, value)}
     if name == "signature-manifest":
         return {"signed": "tag", "prepare": partial(_manifest_mutation, path, value)}
     if name == "payload":
@@ -488,7 +570,8 @@ def pair() -> KeyPair:
 
 
 def run(case: Case, fake: FakeSigstore, pair: KeyPair) -> None:
-    with HostileServer(sigstore=fake, auth=case.auth, give_up=GIVE_UP) as server:
+    referrers_api = case.signed != "tag-schema"
+    with HostileServer(sigstore=fake, auth=case.auth, referrers_api=referrers_api, give_up=GIVE_UP) as server:
         scenario = sign(server, fake, pair, case.signed, payload=case.payload, bundle=case.bundle)
         if case.prepare is not None:
             case.prepare(scenario)
@@ -512,8 +595,8 @@ def test_one_field_of_another_type(case: Case, fake: FakeSigstore, pair: KeyPair
 
 def test_the_honest_server_passes(fake: FakeSigstore, pair: KeyPair) -> None:
     """Without misbehaviour every shape verifies: the cases above fail because of what they change."""
-    for shape in ("referrer", "tag", "rekor", "bundle"):
-        with HostileServer(sigstore=fake) as server:
+    for shape in SIGNED_SHAPES:
+        with HostileServer(sigstore=fake, referrers_api=shape != "tag-schema") as server:
             outcome = verify_measured(sign(server, fake, pair, shape))
         assert outcome.result.is_success, outcome.summary()
         assert outcome.elapsed < DEADLINE
@@ -524,22 +607,14 @@ def test_the_honest_server_passes(fake: FakeSigstore, pair: KeyPair) -> None:
 
 
 def test_a_shared_store_keeps_each_verifications_deadline(fake: FakeSigstore, pair: KeyPair) -> None:
-    """Two verifications of one subject through one store, with deadlines of 6 s and 1 s, while the
+    """Two verifications of one subject through one store, with deadlines of 4 s and 1 s, while the
     registry sends the signature payload slowly: the second must end within its own deadline."""
-    import threading
-
-    from cosign_verify import CosignVerifier, Executor, ExecutorOptions
-    from cosign_verify.store import OCIRegistryStore, RegistryOptions
-    from cosign_verify.transparency import RekorLog
-
-    from .hostile_scenarios import verifier_for
-
-    with HostileServer(sigstore=fake, give_up=8.0) as server:
+    with HostileServer(sigstore=fake, give_up=6.0) as server:
         scenario = sign(server, fake, pair, "tag")
         server.misbehave(BLOB, slow_body(10))
         store = OCIRegistryStore(RegistryOptions())
-        verifier: CosignVerifier = verifier_for(scenario, RekorLog(server.url))
-        patient = Executor(store, [verifier], options=ExecutorOptions(deadline=6.0))
+        verifier = verifier_for(scenario, RekorLog(server.url))
+        patient = Executor(store, [verifier], options=ExecutorOptions(deadline=4.0))
         hasty = Executor(store, [verifier], options=ExecutorOptions(deadline=DEADLINE))
         first = threading.Thread(target=patient.verify, args=(scenario.subject,), daemon=True)
         first.start()
