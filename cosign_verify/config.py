@@ -31,6 +31,7 @@ from ._internal.config_sections import (
 from ._internal.files import MAX_CONFIG_FILE, read_text_file
 from ._internal.schema import json_path, validator_for
 from .config_model import (
+    CacheConfig,
     Config,
     KeyManagementProviderConfig,
     PolicyConfig,
@@ -175,6 +176,7 @@ def _build_config(data: Any, *, base_dir: Path, name: str) -> Config:
 
 
 __all__ = [
+    "CacheConfig",
     "Config",
     "KeyManagementProviderConfig",
     "PolicyConfig",

@@ -19,6 +19,30 @@ ORAS_STORE = "oras"
 CONFIG_POLICY = "configpolicy"
 DEFAULT_POLICY = "default"
 DEFAULT_CACHE_TTL = 10  # seconds; Ratify's default for the oras store's caches
+MEMORY_CACHE = "memory"  # Ratify's "ristretto": each process its own
+REDIS_CACHE = "redis"  # Ratify's "dapr" (over a Redis state store): shared by replicas
+
+
+@attrs.frozen(kw_only=True)
+class CacheConfig:
+    """The ``oras`` store plugin's ``cache`` object (our extension; see docs/caching.md).
+
+    ``type`` ``memory`` (the default) or ``redis``; for Redis, ``url``, the key ``prefix``, the HMAC
+    secret from the environment variable ``secret_env`` or the file ``secret_file``, the password from
+    ``password_env``, ``timeout`` (seconds) and ``max_value_size`` (bytes). ``content_ttl`` (seconds) is
+    how long manifests and blobs are kept; ``size_mb`` bounds this process's memory cache.
+    """
+
+    type: str = MEMORY_CACHE
+    url: str | None = None
+    prefix: str | None = None
+    secret_env: str | None = None
+    secret_file: str | None = None
+    password_env: str | None = None
+    timeout: float | None = None
+    max_value_size: int | None = None
+    content_ttl: int | None = None
+    size_mb: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -32,6 +56,7 @@ class StoreConfig:
     ttl: int = DEFAULT_CACHE_TTL
     auth_provider: Mapping[str, Any] | None = None
     configured: bool = True  # False when the configuration has no store section (these are defaults)
+    cache: CacheConfig = attrs.field(factory=CacheConfig)
 
 
 @attrs.frozen(kw_only=True)

@@ -7,19 +7,22 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._internal.files import read_regular_file
 from .attestations import AttestationVerifier
 from .config import Config
-from .config_model import ATTESTATION_VERIFIER_TYPE
+from .config_model import ATTESTATION_VERIFIER_TYPE, REDIS_CACHE
 from .errors import ConfigError
 from .keys import FileKeyProvider, InlineKeyProvider, KeyProviders
 from .policy import DEFAULT_REKOR_URL, Keyless, KeyRef, TrustPolicy
 from .report import ReportShape
 from .store.auth import AuthProvider, DockerConfigAuthProvider
-from .store.options import RegistryOptions
+from .store.cache import Cache, MemoryCache
+from .store.options import MiB, RegistryOptions
 from .verifier import CosignVerifier
 
 if TYPE_CHECKING:
@@ -29,7 +32,16 @@ log = logging.getLogger(__name__)
 
 LEGACY_POLICY = "legacy"
 
-__all__ = ["LEGACY_POLICY", "build_key_providers", "build_store", "build_verifiers", "legacy_policy"]
+__all__ = [
+    "LEGACY_POLICY",
+    "build_cache",
+    "build_key_providers",
+    "build_store",
+    "build_verifiers",
+    "legacy_policy",
+]
+_CACHE_PATH = "store.plugins[0].cache"
+MAX_SECRET_FILE = 64 * 1024
 
 
 def build_key_providers(config: Config) -> KeyProviders:
@@ -99,8 +111,70 @@ def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -
     return verifiers
 
 
+def build_cache(config: Config) -> Cache:
+    """The cache a configuration's store plugin describes (its ``cache`` object; docs/caching.md).
+
+    ``type: memory`` (or Ratify's ``ristretto``): a :class:`MemoryCache` of ``sizeMb``;
+    ``type: redis``: a :class:`~cosign_verify.store.redis_cache.RedisCache` at ``url``, its secret read
+    from ``secretEnv`` or ``secretFile`` (relative to the configuration file), its password from
+    ``passwordEnv``. Nothing connects to Redis here.
+    """
+    settings = config.store.cache
+    local = MemoryCache(max_bytes=settings.size_mb * MiB) if settings.size_mb else MemoryCache()
+    if settings.type != REDIS_CACHE:
+        return local
+    from .store.redis_cache import RedisCache
+
+    given: dict[str, Any] = {
+        "prefix": settings.prefix,
+        "timeout": settings.timeout,
+        "max_value_size": settings.max_value_size,
+    }
+    try:
+        return RedisCache(
+            str(settings.url),
+            secret=_cache_secret(config),
+            password=_environment(settings.password_env, "passwordEnv"),
+            local=local,
+            **{name: value for name, value in given.items() if value is not None},
+        )
+    except ConfigError as exc:
+        raise config.locate(exc if exc.path else exc.under(_CACHE_PATH)) from None
+
+
+def _environment(name: str | None, field: str) -> str | None:
+    if name is None:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(
+            f"environment variable {name} is not set",
+            path=f"{_CACHE_PATH}.{field}",
+            remediation=f"set {name}, or remove {field}",
+        )
+    return value
+
+
+def _cache_secret(config: Config) -> bytes | None:
+    settings = config.store.cache
+    if settings.secret_file is not None:
+        try:
+            data = read_regular_file(
+                config.base_dir / settings.secret_file, MAX_SECRET_FILE, "cache secret file"
+            )
+        except ConfigError as exc:
+            raise exc.under(f"{_CACHE_PATH}.secretFile") from None
+        return data.strip()
+    found = _environment(settings.secret_env, "secretEnv")
+    return None if found is None else found.encode()
+
+
 def build_store(
-    config: Config, *, auth: AuthProvider | None = None, options: RegistryOptions | None = None
+    config: Config,
+    *,
+    auth: AuthProvider | None = None,
+    options: RegistryOptions | None = None,
+    cache: Cache | None = None,
 ) -> OCIRegistryStore:
     """The registry store a configuration's ``oras`` store plugin describes.
 
@@ -108,6 +182,7 @@ def build_store(
     Docker's config.json (the default when unset); pass ``auth`` to use your own.
     ``options``: the registry options to start from (timeouts, limits, TLS);
     the configuration's settings are applied on top (plain HTTP when either asks).
+    ``cache``: yours, instead of the one the plugin's ``cache`` object describes (:func:`build_cache`).
     """
     from .store.registry import OCIRegistryStore
 
@@ -129,4 +204,8 @@ def build_store(
         cache_enabled=settings.cache_enabled,
         cache_ttl=float(settings.ttl),
     )
-    return OCIRegistryStore(options, auth=auth)
+    if settings.cache.content_ttl is not None:
+        options = attrs.evolve(options, content_ttl=float(settings.cache.content_ttl))
+    if cache is None and settings.cache_enabled:
+        cache = build_cache(config)
+    return OCIRegistryStore(options, auth=auth, cache=cache)

@@ -12,7 +12,10 @@ from ..config_model import (
     CONFIG_POLICY,
     COSIGN_VERIFIER_TYPE,
     DEFAULT_CACHE_TTL,
+    MEMORY_CACHE,
     ORAS_STORE,
+    REDIS_CACHE,
+    CacheConfig,
     KeyManagementProviderConfig,
     PolicyConfig,
     StoreConfig,
@@ -57,6 +60,46 @@ def store_config(section: Mapping[str, Any]) -> StoreConfig:
         cache_enabled=plugin.get("cacheEnabled", True),
         ttl=plugin.get("ttl", DEFAULT_CACHE_TTL),
         auth_provider=plugin.get("authProvider"),
+        cache=cache_config(plugin.get("cache") or {}),
+    )
+
+
+def cache_config(section: Mapping[str, Any]) -> CacheConfig:
+    """The store plugin's ``cache`` object; the schema has checked each field's type."""
+    path = "store.plugins[0].cache"
+    kind = section.get("type", MEMORY_CACHE)
+    if kind == "dapr":
+        raise ConfigError(
+            "cache type 'dapr' is Ratify's; this library talks to Redis itself",
+            path=f"{path}.type",
+            remediation="use type 'redis' with the url of the Redis your Dapr state store names (redisHost)",
+        )
+    kind = MEMORY_CACHE if kind == "ristretto" else kind
+    redis_only = [
+        name for name in ("url", "prefix", "secretEnv", "secretFile", "passwordEnv") if name in section
+    ]
+    redis_only += [name for name in ("timeout", "maxValueSize") if name in section]
+    if kind == MEMORY_CACHE and redis_only:
+        raise ConfigError(
+            f"{redis_only[0]} applies to a Redis cache",
+            path=f"{path}.{redis_only[0]}",
+            remediation="set type 'redis'",
+        )
+    if "secretEnv" in section and "secretFile" in section:
+        raise ConfigError("give secretEnv or secretFile, not both", path=f"{path}.secretFile")
+    if kind == REDIS_CACHE and "url" not in section:
+        raise ConfigError("a Redis cache needs a url", path=path, remediation="add url: redis://HOST:6379/0")
+    return CacheConfig(
+        type=kind,
+        url=section.get("url"),
+        prefix=section.get("prefix"),
+        secret_env=section.get("secretEnv"),
+        secret_file=section.get("secretFile"),
+        password_env=section.get("passwordEnv"),
+        timeout=section.get("timeout"),
+        max_value_size=section.get("maxValueSize"),
+        content_ttl=section.get("contentTTL"),
+        size_mb=section.get("sizeMb"),
     )
 
 

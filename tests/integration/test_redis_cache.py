@@ -25,8 +25,10 @@ from cosign_verify import (
     RedisCache,
     Reference,
     TrustPolicy,
+    load_config,
 )
 from cosign_verify.testing import KeyPair, RedisProcess, RegistryServer, SignOptions, push_image, sign_image
+from cosign_verify.wiring import build_store
 
 from ..conftest import ROOT
 
@@ -281,3 +283,69 @@ def test_forged_tag_resolutions_are_refused_with_a_secret(
         assert redis_keys(cache, "resolve:*")  # shared, with the secret
     refused = [w for w in warnings(caplog) if "refused the value of resolve:" in w]
     assert len(refused) == 3 and "MAC" in refused[0]
+
+
+def test_the_configuration_file_builds_a_store_over_redis(
+    redis_server: RedisProcess,
+    key_pair: Callable[..., KeyPair],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pair = key_pair()
+    (tmp_path / "cache.key").write_text(SECRET + "\n")
+    with RegistryServer() as server:
+        (image,) = sign_many(server, pair, 1)
+        config = {
+            "store": {
+                "version": "1.0.0",
+                "plugins": [
+                    {
+                        "name": "oras",
+                        "cosignEnabled": True,
+                        "ttl": 30,
+                        "cache": {
+                            "type": "redis",
+                            "url": redis_server.url,
+                            "prefix": "replicas:",
+                            "secretFile": "cache.key",
+                            "contentTTL": 600,
+                        },
+                    }
+                ],
+            },
+            "verifier": {
+                "version": "1.0.0",
+                "plugins": [
+                    {
+                        "name": "cosign",
+                        "artifactTypes": "application/vnd.dev.cosign.artifact.sig.v1+json",
+                        "trustPolicies": [
+                            {
+                                "name": "all",
+                                "scopes": ["*"],
+                                "keys": [{"provider": "kp"}],
+                                "tLogVerify": False,
+                            }
+                        ],
+                    }
+                ],
+            },
+            "keyManagementProviders": [
+                {
+                    "name": "kp",
+                    "type": "inline",
+                    "parameters": {"contentType": "key", "value": pair.public_pem()},
+                }
+            ],
+        }
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(config))
+        loaded = load_config(path)
+        store = build_store(loaded)
+        assert isinstance(store.cache, RedisCache)
+        assert store.cache.prefix == "replicas:" and store.cache.shares_tag_resolutions
+        assert store.options.content_ttl == 600 and store.options.cache_ttl == 30
+        assert Executor.from_config(loaded).verify(by_tag(image)).is_success
+        assert redis_keys(store.cache, "resolve:*") and redis_keys(store.cache, "referrers:*")
+        ttl = store.cache._client.pttl(redis_keys(store.cache, "manifest:*")[0])
+        assert 590_000 < ttl <= 600_000
