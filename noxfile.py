@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck docs benchmarks demo``."""
+"""Developer sessions: ``nox -s tests lint typecheck docs benchmarks demo fuzz screenshots``."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "cosign_verify", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "cosign_verify", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "cosign_verify", "tests", "benchmarks", "docs", "noxfile.py")
+    session.run("ruff", "format", "--check", "cosign_verify", "tests", "benchmarks", "docs", "noxfile.py")
 
 
 @nox.session
@@ -37,25 +37,54 @@ def typecheck(session: nox.Session) -> None:
         "types-tqdm",
         "types-jsonschema",
     )
-    session.run("mypy", "--strict", "cosign_verify", "tests", "benchmarks")
-
-
-@nox.session
-def docs(session: nox.Session) -> None:
-    """API reference (pdoc) into build/docs, and the examples in docs/ checked."""
-    session.install("-e", ".", "pdoc>=14")
-    session.run("pdoc", "cosign_verify", "-o", "build/docs")
     session.run(
-        "cosign-verify", "check-config", "--config", "docs/examples/ratify-cli-config.json", silent=True
+        "mypy", "--strict", "cosign_verify", "tests", "benchmarks", "docs/hooks.py", "docs/screenshots.py"
     )
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (MkDocs, Material, mkdocstrings) into build/site, warnings as errors."""
+    session.install("-e", ".[docs,yaml,redis,server]")
+    session.run("python", "benchmarks/report.py", "--check")
+    session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def screenshots(session: nox.Session) -> None:
+    """The built site's home page and one guide, rendered by headless Chromium into build/screenshots (to look at).
+
+    Needs Debian's chromium (apt-get install -y chromium).
+    """
+    session.install("-e", ".[docs,yaml,redis,server]")
+    session.run("mkdocs", "build", "--strict")
+    session.run("python", "docs/screenshots.py", "build/site", "build/screenshots")
+
+
+@nox.session
 def benchmarks(session: nox.Session) -> None:
-    """Run every benchmark in benchmarks/; results go to benchmarks/results/."""
-    session.install("-e", ".")
+    """Run every benchmark in benchmarks/ (results in benchmarks/results/), then regenerate docs/performance.md."""
+    session.install("-e", ".[server,yaml,redis]")
     for script in sorted(Path("benchmarks").glob("bench_*.py")):
         session.run("python", str(script))
+    session.run("python", "benchmarks/report.py")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Fuzz the parsers: a long Hypothesis run, then atheris over a fresh seed corpus (nox -s fuzz -- 600)."""
+    seconds = session.posargs[0] if session.posargs else "300"
+    session.install("-e", ".[test,yaml]", "atheris")
+    session.run("pytest", "-q", "tests/test_fuzz_parsers.py", env={"FUZZ_EXAMPLES": "20000"})
+    session.run("python", "fuzz/make_corpus.py", "build/fuzz-corpus")
+    session.run(
+        "python",
+        "fuzz/fuzz_parsers.py",
+        f"-max_total_time={seconds}",
+        "-timeout=10",
+        "-rss_limit_mb=2048",
+        "build/fuzz-corpus",
+    )
 
 
 @nox.session

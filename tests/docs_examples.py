@@ -90,6 +90,31 @@ def console_examples(path: Path, root: Path) -> Iterator[Example]:
         index += 1
 
 
+@attrs.frozen
+class Snippet:
+    """One fenced block of a page: its language and code."""
+
+    source: str
+    language: str
+    code: str
+
+
+def snippets(path: Path, root: Path, languages: tuple[str, ...]) -> Iterator[Snippet]:
+    """The fenced blocks of ``path`` in ``languages``, each named by its page and line."""
+    lines = path.read_text().splitlines()
+    index = 0
+    while index < len(lines):
+        fence = lines[index].strip()
+        if fence.startswith("```") and fence[3:] in languages:
+            start, body = index + 1, []
+            index += 1
+            while index < len(lines) and lines[index].strip() != "```":
+                body.append(lines[index])
+                index += 1
+            yield Snippet(f"{path.relative_to(root)}:{start}", fence[3:], "\n".join(body) + "\n")
+        index += 1
+
+
 def matches(expected: tuple[str, ...], actual: list[str]) -> bool:
     """Whether ``actual`` lines fit ``expected`` (``...`` wildcards)."""
     if not expected:
@@ -182,4 +207,5 @@ def sandbox(directory: Path) -> Iterator[Sandbox]:
         (directory / "images.txt").write_text(
             f"{server.registry}/org/app:v1\n{server.registry}/org/release:v1\n"
         )
+        (directory / "docs").symlink_to(Path(__file__).resolve().parent.parent / "docs")
         yield Sandbox(directory, server.registry)

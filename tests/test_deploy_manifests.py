@@ -73,9 +73,17 @@ def test_gatekeeper_calls_the_service_on_the_verify_path() -> None:
     assert constraint["spec"]["enforcementAction"] == "deny"
 
 
-def test_redis_is_where_the_provider_looks() -> None:
-    deployment = one("Deployment", "cosign-verify")
-    [container] = deployment["spec"]["template"]["spec"]["containers"]
+def test_the_replicas_share_the_redis_of_the_manifests(tmp_path: Path, monkeypatch: Any) -> None:
+    from cosign_verify.wiring import build_cache
+
+    path = tmp_path / "config.yaml"
+    path.write_text(one("ConfigMap", "cosign-verify-config")["data"]["config.yaml"])
+    config = load_config(path)
+    assert config.store.cache.type == "redis"
     redis = one("Service", "cosign-verify-redis")
-    wanted = f"{redis['metadata']['name']}.{redis['metadata']['namespace']}.svc:{redis['spec']['ports'][0]['port']}"
-    assert wanted in yaml.safe_dump(container)
+    host = f"{redis['metadata']['name']}.{redis['metadata']['namespace']}.svc:{redis['spec']['ports'][0]['port']}"
+    assert config.store.cache.url is not None and host in config.store.cache.url
+    [container] = one("Deployment", "cosign-verify")["spec"]["template"]["spec"]["containers"]
+    assert config.store.cache.secret_env in {variable["name"] for variable in container["env"]}
+    monkeypatch.setenv(str(config.store.cache.secret_env), "0123456789abcdef0123456789abcdef")
+    assert type(build_cache(config)).__name__ == "RedisCache"

@@ -33,6 +33,7 @@ from .simple_signing import (
     ANNOTATION_RFC3161,
     CosignSignature,
     SignatureLayer,
+    annotation_bytes,
     malformed,
 )
 from .strict_json import loads_strict
@@ -122,8 +123,8 @@ class AttestationLayerFormat:
                 payload=pae(payload_type, payload),
                 signature=signature,
                 signature_b64=encoded,
-                certificate=_text(layer, ANNOTATION_CERTIFICATE),
-                chain=_text(layer, ANNOTATION_CHAIN),
+                certificate=annotation_bytes(layer, ANNOTATION_CERTIFICATE),
+                chain=annotation_bytes(layer, ANNOTATION_CHAIN),
                 bundle=layer.annotations.get(ANNOTATION_BUNDLE),
                 rfc3161_timestamp=layer.annotations.get(ANNOTATION_RFC3161),
             ),
@@ -155,13 +156,3 @@ def _envelope(data: bytes) -> tuple[str, bytes, bytes]:
         )
     except (binascii.Error, ValueError):
         raise malformed("attestation envelope's payload or signature is not base64") from None
-
-
-def _text(layer: SignatureLayer, annotation: str) -> bytes | None:
-    value = layer.annotations.get(annotation)
-    if not value:
-        return None
-    try:
-        return value.encode()
-    except UnicodeEncodeError:
-        raise malformed(f"{annotation} annotation is not Unicode text") from None

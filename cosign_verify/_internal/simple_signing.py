@@ -133,7 +133,7 @@ def parse_signature_manifest(data: bytes) -> list[SignatureLayer]:
     return out
 
 
-def _pem(layer: SignatureLayer, annotation: str) -> bytes | None:
+def annotation_bytes(layer: SignatureLayer, annotation: str) -> bytes | None:
     """A PEM annotation's bytes (None when absent); text that is not Unicode is malformed."""
     value = layer.annotations.get(annotation)
     if not value:
@@ -167,8 +167,8 @@ def load_signature(layer: SignatureLayer, payload: bytes) -> CosignSignature:
         payload=payload,
         signature=signature,
         signature_b64=encoded,
-        certificate=_pem(layer, ANNOTATION_CERTIFICATE),
-        chain=_pem(layer, ANNOTATION_CHAIN),
+        certificate=annotation_bytes(layer, ANNOTATION_CERTIFICATE),
+        chain=annotation_bytes(layer, ANNOTATION_CHAIN),
         bundle=layer.annotations.get(ANNOTATION_BUNDLE),
         rfc3161_timestamp=layer.annotations.get(ANNOTATION_RFC3161),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..config import Config, VerifierConfig, load_config
 from ..errors import ConfigError
@@ -79,11 +80,22 @@ def _describe_policy(policy: TrustPolicy, matcher: ScopeMatcher, console: Consol
         console.print(f"    identity: {identity}  issuer: {issuer}")
 
 
+def _cache(config: Config) -> str:
+    """The cache in a word: off, memory, or redis at its host (credentials left out)."""
+    if not config.store.cache_enabled:
+        return "off"
+    cache = config.store.cache
+    if cache.type != "redis":
+        return "memory"
+    parts = urlsplit(cache.url or "")
+    return f"redis at {parts.hostname}:{parts.port or 6379}"
+
+
 def _store_line(config: Config) -> str:
     store = config.store
     settings = (
         f"cosignEnabled={str(store.cosign_enabled).lower()}, useHttp={str(store.use_http).lower()}, "
-        f"cache={'on' if store.cache_enabled else 'off'}, ttl={store.ttl}s"
+        f"cache={_cache(config)}, ttl={store.ttl}s"
     )
     if not store.configured:
         return (
@@ -151,6 +163,7 @@ def as_json(config: Config) -> dict[str, Any]:
             "cosignEnabled": config.store.cosign_enabled,
             "useHttp": config.store.use_http,
             "cacheEnabled": config.store.cache_enabled,
+            "cache": _cache(config),
             "ttl": config.store.ttl,
         },
         "policy": {

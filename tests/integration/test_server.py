@@ -340,3 +340,39 @@ def test_mutual_tls(images: Images, pki: Pki, tmp_path: Path, key_pair: Callable
             plain.provider(VERIFY, images.signed)
     finally:
         stop(running)
+
+
+def test_two_providers_share_one_redis(
+    redis_server: Any, tmp_path: Path, key_pair: Callable[..., KeyPair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two provider processes behind one Redis: the registry serves each referrer list and manifest about once."""
+    pair = key_pair()
+    with RegistryServer() as registry:
+        store = OCIRegistryStore()
+        images = []
+        for index in range(20):
+            image = push_image(store, f"{registry.registry}/shared/app{index}:v1")
+            sign_image(store, image, pair)
+            assert image.digest
+            images.append(str(image.with_digest(image.digest)))
+        config = write_config(tmp_path, pair)
+        data = json.loads(config.read_text())
+        data["store"]["plugins"][0]["cache"] = {"type": "redis", "url": redis_server.url}
+        config.write_text(json.dumps(data))
+        registry.clear()
+        first = start(config, "--processes", "1")
+        second = start(config, "--processes", "1")
+        try:
+            for server, keys in ((first, images[:10]), (second, images), (first, images[10:])):
+                status, body = server.provider(VERIFY, *keys)
+                assert status == 200
+                assert all(item["value"]["isSuccess"] for item in body["response"]["items"]), body
+        finally:
+            stop(first)
+            stop(second)
+    manifests = registry.count("GET", r"/manifests/sha256")
+    listed = registry.count("GET", r"/referrers/")
+    # 20 images: one signature manifest each, and one referrers listing each; the second provider and the
+    # second pass read them from Redis (a tag lookup per image remains: `.sig` tags are resolved by GET).
+    assert manifests <= 22, manifests
+    assert listed <= 22, listed
