@@ -60,7 +60,7 @@ class KeyVerification:
     statement: Mapping[str, Any] | None = None  # the verified in-toto statement of an attestation
 
     def to_dict(self) -> dict[str, Any]:
-        """Ratify's ``verifications[]`` entry, with the ``algorithm`` and ``signer`` that verified (our extensions)."""
+        """Ratify's ``verifications[]`` entry; our extensions: ``algorithm``, ``signer``, ``reason``, ``statement``."""
         out: dict[str, Any] = {"isSuccess": self.is_success, "bundleVerified": self.bundle_verified}
         if self.algorithm:
             out["algorithm"] = self.algorithm
@@ -68,6 +68,8 @@ class KeyVerification:
             out["signer"] = self.signer
         if self.error:
             out["error"] = self.error
+        if self.reason is not None:
+            out["reason"] = self.reason.value
         if self.key_information is not None:
             out["keyInformation"] = self.key_information.to_dict()
         out["summary"] = list(self.summary)
@@ -107,12 +109,14 @@ class SignatureResult:
         yield from (v.remediation for v in self.verifications if v.remediation)
 
     def to_dict(self) -> dict[str, Any]:
-        """Ratify's ``extensions.signatures[]`` entry."""
+        """Ratify's ``extensions.signatures[]`` entry, with the failure ``reason`` (our extension)."""
         out: dict[str, Any] = {"signatureDigest": self.signature_digest, "isSuccess": self.is_success}
         if self.signature:
             out["signature"] = self.signature
         if self.error:
             out["error"] = self.error
+        if self.reason is not None:
+            out["reason"] = self.reason.value
         out["verifications"] = [v.to_dict() for v in self.verifications]
         return out
 
@@ -163,7 +167,10 @@ class VerifierReport:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        """Ratify's ``verifierReports[]`` entry (``extensions.trustPolicy`` is the policy's name, as Ratify writes it)."""
+        """Ratify's ``verifierReports[]`` entry (``extensions.trustPolicy`` is the policy's name, as Ratify writes it).
+
+        A failed report says its ``reason`` (our extension; not in Ratify's legacy shape).
+        """
         out: dict[str, Any] = {
             "subject": self.subject,
             "isSuccess": self.is_success,
@@ -173,6 +180,8 @@ class VerifierReport:
         }
         if self.error_reason:
             out["errorReason"] = self.error_reason
+        if self.reason is not None and self.shape is ReportShape.RATIFY:
+            out["reason"] = self.reason.value
         if self.remediation:
             out["remediation"] = self.remediation
         if self.shape is ReportShape.RATIFY_LEGACY:

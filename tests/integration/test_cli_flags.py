@@ -461,3 +461,70 @@ def test_forbidden_is_one_line_with_a_credentials_hint(tmp_path: Path) -> None:
     assert result.returncode == 1
     message = result.stdout.splitlines()[1]
     assert "HTTP 403" in message and "docker login" in message and "must allow pulling" in message, message
+
+
+@pytest.fixture(scope="module")
+def http_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """docker-registry over plain HTTP on this machine's non-loopback address (loopback is always HTTP)."""
+    _require_docker_registry()
+    address = local_non_loopback_address()
+    if address is None:
+        if IN_CI:
+            pytest.fail("no non-loopback IPv4 address to serve plain HTTP from; CI must run this test")
+        pytest.skip("no non-loopback IPv4 address to serve plain HTTP from")
+    assert address is not None
+    with DockerRegistryProcess(tmp_path_factory.mktemp("docker-http"), host=address) as registry:
+        yield registry.registry
+
+
+def test_allow_http_registry(http_registry: str, tmp_path: Path, key_pair: Callable[..., KeyPair]) -> None:
+    from cosign_verify.store import RegistryOptions
+
+    pair = key_pair("ecdsa-p256", 0)
+    (tmp_path / "a.pub").write_text(pair.public_pem())
+    store = OCIRegistryStore(RegistryOptions(use_http=True))
+    image = push_image(store, f"{http_registry}/plain/app:v1")
+    sign_image(store, image, pair)
+    flags = ("verify", pinned(image), "--key", "a.pub", "--insecure-ignore-tlog", "--output", "text", "-q")
+    refused = cli(*flags, cwd=tmp_path)  # HTTPS to a plain-HTTP registry
+    assert refused.returncode == 1 and "TLS" in refused.stdout, refused.stdout
+    assert cli(*flags, "--allow-http-registry", cwd=tmp_path).returncode == 0
+
+
+def test_namespace_decides_which_keys_may_be_used(
+    images: dict[str, str], tmp_path: Path, key_pair: Callable[..., KeyPair]
+) -> None:
+    """--namespace: a namespaced key provider's keys serve verifications for that namespace only."""
+    pair = key_pair("ecdsa-p256", 0)
+    config = {
+        "store": {"plugins": [{"name": "oras", "cosignEnabled": True}]},
+        "keyManagementProviders": [
+            {
+                "name": "dev/keys",
+                "type": "inline",
+                "parameters": {"contentType": "key", "value": pair.public_pem()},
+            }
+        ],
+        "verifier": {
+            "plugins": [
+                {
+                    "name": "cosign",
+                    "artifactTypes": "application/vnd.dev.cosign.artifact.sig.v1+json",
+                    "trustPolicies": [
+                        {
+                            "name": "all",
+                            "scopes": ["*"],
+                            "keys": [{"provider": "dev/keys"}],
+                            "tLogVerify": False,
+                        }
+                    ],
+                }
+            ]
+        },
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    flags = ("verify", images["tag"], "--config", "config.json", "--output", "jsonl", "-q")
+    assert cli(*flags, "--namespace", "dev", cwd=tmp_path).returncode == 0
+    denied = cli(*flags, "--namespace", "prod", cwd=tmp_path)
+    assert denied.returncode == 1
+    assert json.loads(denied.stdout)["verifierReports"][0]["reason"] == "key-access-denied"
