@@ -117,6 +117,8 @@ class CosignVerifier:
 
     def signature_repository(self, subject: Reference) -> Reference | None:
         """Where the subject's signatures are listed: its trust policy's ``signatureRepository``, if any."""
+        if not self._repositories:
+            return None
         policy = self._matcher.match(subject) if subject.digest else None
         if policy is None or policy.signature_repository is None or subject.digest is None:
             return None
@@ -251,7 +253,10 @@ def _transparency_logs(given: TransparencyLogs | None) -> Callable[[TrustPolicy]
     logs: dict[str, TransparencyLog] = {}
 
     def rekor(policy: TrustPolicy) -> TransparencyLog:
-        return logs.setdefault(policy.rekor_url, RekorLog(policy.rekor_url))
+        log = logs.get(policy.rekor_url)
+        if log is None:
+            log = logs.setdefault(policy.rekor_url, RekorLog(policy.rekor_url))
+        return log
 
     return rekor
 

@@ -223,6 +223,30 @@ def test_the_table_tries_what_real_signers_use(key_pair: Callable[..., KeyPair])
     assert names["ed25519"] == ["ed25519", "ed25519ph"]
 
 
+@pytest.mark.parametrize("key_type", ["ed25519", "ecdsa-p384", "rsa-2048"])
+def test_an_algorithm_tried_first_for_a_key_changes_only_the_order(
+    key_type: str, key_pair: Callable[..., KeyPair]
+) -> None:
+    """One key whose signatures alternate between signers: each verifies under its own algorithm,
+    whatever verified last, and nothing is accepted because an algorithm was remembered."""
+    pair = key_pair(key_type)
+    key = pair.public_key
+    message = b"payload"
+    by_profile = {
+        profile: pair.sign(message, profile) for profile in ("cosign-2.5", "cosign-2.6", "kms-rsa-pss-sha256")
+    }
+    expected = {
+        "ed25519": {"cosign-2.5": "ed25519", "cosign-2.6": "ed25519ph"},
+        "ecdsa-p384": {"cosign-2.5": "ecdsa-sha256", "cosign-2.6": "ecdsa-sha384"},
+        "rsa-2048": {"cosign-2.6": "rsa-pkcs1v15-sha256", "kms-rsa-pss-sha256": "rsa-pss-sha256"},
+    }[key_type]
+    for profile in [*expected, *reversed(expected), *expected]:
+        signature = by_profile[profile]
+        assert verify(key, signature, message) == expected[profile]
+        assert verify(key, signature, message + b"!") is None
+        assert verify(key_pair(key_type, 1).public_key, signature, message) is None
+
+
 @pytest.mark.parametrize(
     ("key_type", "hash_name"), [("ecdsa-p384", "sha384"), ("ecdsa-p521", "sha512"), ("rsa-4096", "sha512")]
 )

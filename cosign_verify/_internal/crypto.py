@@ -115,15 +115,38 @@ def _table(key: PublicKey) -> tuple[Algorithm, ...]:
     return entries
 
 
+# Keys (by object) whose last signature verified under an algorithm other than their table's first,
+# which is then tried first: cosign >= 2.6 signs an Ed25519 key with Ed25519ph, older cosign with
+# pure Ed25519, and one key's signatures usually come from one cosign. This changes only the order:
+# every accepted algorithm is still tried, so a stale entry (or a reused id) costs time, never a result.
+_LATER_FIRST: dict[int, str] = {}
+_LATER_FIRST_MAX = 4096
+
+
 def verify(key: PublicKey, signature: bytes, message: bytes) -> str | None:
     """The name of the accepted algorithm under which ``signature`` signs ``message`` with ``key``, or None."""
-    for name, check in _table(key):
+    table = _table(key)
+    preferred = _LATER_FIRST.get(id(key))
+    if preferred is not None:
+        table = tuple(sorted(table, key=lambda entry: entry[0] != preferred))
+    for name, check in table:
         try:
             check(key, signature, message)
         except InvalidSignature:
             continue
+        if name != preferred:
+            _remember(key, name)
         return name
     return None
+
+
+def _remember(key: PublicKey, name: str) -> None:
+    if name == _table(key)[0][0]:
+        _LATER_FIRST.pop(id(key), None)
+        return
+    if len(_LATER_FIRST) >= _LATER_FIRST_MAX:
+        _LATER_FIRST.clear()
+    _LATER_FIRST[id(key)] = name
 
 
 def verify_prehashed(

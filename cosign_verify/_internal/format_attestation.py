@@ -19,7 +19,7 @@ import attrs
 
 from .attestation_checks import StatementRules
 from .context import VerificationContext
-from .crypto import key_signer, verify
+from .crypto import verify
 from .failure import Failure, FailureReason, failing_as
 from .format_cosign import key_transparency
 from .keyless import verify_keyless
@@ -71,7 +71,7 @@ class AttestationLayer:
             summary=(*summary, *lines, line),
             bundle_verified=from_bundle,
             algorithm=algorithm,
-            signer=key_signer(key.key),
+            signer=key.signer,
             statement=statement,
         )
 

@@ -26,7 +26,6 @@ from .attestation_checks import StatementRules
 from .bundle_checks import Artifact, BundleOutcome, verify_sigstore_bundle
 from .bundle_model import MAX_BUNDLE_SIZE, DsseEnvelope, SigstoreBundle
 from .context import VerificationContext
-from .crypto import key_signer
 from .failure import Failure, FailureReason, failing_as
 from .format_cosign import check_annotations
 from .memo import DigestMemo
@@ -105,7 +104,7 @@ class BundleSignature:
 
     def _signer(self, ctx: VerificationContext, key: ResolvedKey | None) -> str | None:
         if key is not None:
-            return key_signer(key.key)
+            return key.signer
         if self.bundle.certificate is not None and ctx.identity is not None:
             return ctx.identity.signer(self.bundle.certificate)
         return None

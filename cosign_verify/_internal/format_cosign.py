@@ -10,7 +10,7 @@ import attrs
 
 from ..reference import Reference
 from .context import VerificationContext
-from .crypto import key_signer, public_key_pem, verify
+from .crypto import public_key_pem, verify
 from .failure import Failure, FailureReason, failing_as
 from .keyless import transparency_proof, transparency_summary, verify_keyless
 from .memo import KeyedMemo
@@ -107,7 +107,7 @@ class CosignLayerSignature:
             summary=(*summary, line),
             bundle_verified=from_bundle,
             algorithm=algorithm,
-            signer=key_signer(key.key),
+            signer=key.signer,
         )
 
     def check_keyless(self, ctx: VerificationContext) -> Evidence:

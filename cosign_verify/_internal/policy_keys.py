@@ -12,6 +12,7 @@ from ..keys.loading import PublicKey, describe_key
 from ..keys.providers import KeyProviders, TrustedKey, read_key_file
 from ..policy import KeyRef, TrustPolicy
 from ..report import KeyInformation
+from .crypto import key_signer
 
 FILE_PROVIDER = "file"
 
@@ -28,11 +29,16 @@ class ResolvedKey:
         default=attrs.Factory(lambda self: describe_key(self.key), takes_self=True), eq=False
     )
     label: str = attrs.field(default=attrs.Factory(lambda self: _label(self), takes_self=True), eq=False)  # noqa: PLW0108 - _label comes after the class
-
-    @property
-    def information(self) -> KeyInformation:
-        """The report's ``keyInformation``."""
-        return KeyInformation(provider=self.provider, name=self.name, version=self.version)
+    signer: str = attrs.field(
+        default=attrs.Factory(lambda self: key_signer(self.key), takes_self=True), eq=False
+    )
+    information: KeyInformation = attrs.field(  # the report's ``keyInformation``
+        default=attrs.Factory(
+            lambda self: KeyInformation(provider=self.provider, name=self.name, version=self.version),
+            takes_self=True,
+        ),
+        eq=False,
+    )
 
 
 def _label(key: ResolvedKey) -> str:
