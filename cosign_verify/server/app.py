@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from .._internal.deadline import deadline_scope
 from ..engine import Executor
 from ..errors import CosignVerifyError, InvalidReferenceError
 from ..reference import Reference
@@ -160,19 +161,22 @@ class ProviderApp:
         return self._pool
 
     def _mutate(self, keys: tuple[str, ...]) -> list[Item]:
+        """Each key pinned to its digest, all of them within one ``timeout`` (a key past it is an error)."""
         store = self.executor.store
         items = []
-        for key in keys:
-            try:
-                reference = Reference.parse(key)
-                if reference.digest is None:
-                    digest = store.resolve(reference).digest
-                    reference = reference.with_digest(digest)
-                items.append(Item(key, f"{reference.name}@{reference.digest}"))
-            except InvalidReferenceError as exc:
-                items.append(Item(key, key, f"invalid image reference: {exc}"))
-            except Exception as exc:  # the store is a seam: any failure is this key's error
-                items.append(Item(key, key, f"cannot resolve {key}: {exc}"))
+        with deadline_scope(self.options.timeout):
+            for key in keys:
+                try:
+                    reference = Reference.parse(key)
+                except InvalidReferenceError as exc:
+                    items.append(Item(key, key, f"invalid image reference: {exc}"))
+                    continue
+                try:
+                    if reference.digest is None:
+                        reference = reference.with_digest(store.resolve(reference).digest)
+                    items.append(Item(key, f"{reference.name}@{reference.digest}"))
+                except Exception as exc:  # the store is a seam: any failure is this key's error
+                    items.append(Item(key, key, f"cannot resolve {key}: {exc}"))
         return items
 
 
