@@ -255,13 +255,13 @@ def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "--config", required=True, action="append", metavar="FILE", help="repeat to merge files"
     )
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
-    serve.add_argument("--port", type=_positive_int, default=6001, help="port (default 6001, as Ratify)")
+    serve.add_argument("--port", type=_port, default=6001, help="port (default 6001, as Ratify)")
     serve.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
     serve.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
     serve.add_argument("--client-ca", metavar="FILE", help="require client certificates from this CA (mTLS)")
     serve.add_argument(
         "--probe-port",
-        type=int,
+        type=_probe_port,
         default=9099,
         metavar="PORT",
         help="plain HTTP for /healthz, /readyz and /metrics, for probes and Prometheus (default 9099; 0: none)",
@@ -328,6 +328,17 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
     return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a TCP port (1 to 65535)")
+    return value
+
+
+def _probe_port(text: str) -> int:
+    return 0 if int(text) == 0 else _port(text)
 
 
 def _positive_float(text: str) -> float:

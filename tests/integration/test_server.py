@@ -243,6 +243,11 @@ def test_bad_configuration_and_flags_exit_2(tmp_path: Path) -> None:
         (["--config", "empty.json"], "no cosign verifier"),
         (["--config", "empty.json", "--tls-cert", "c.pem"], "--tls-cert and --tls-key go together"),
         (["--config", "empty.json", "--client-ca", "ca.pem"], "--client-ca (mTLS) needs --tls-cert"),
+        (["--config", "empty.json", "--port", "70000"], "70000 is not a TCP port"),
+        (["--config", "empty.json", "--probe-port", "-5"], "-5 is not a TCP port"),
+        (["--config", "empty.json", "--threads", "0"], "--threads: 0 is not a positive number"),
+        (["--config", "empty.json", "--processes", "0"], "--processes: 0 is not a positive number"),
+        (["--config", "empty.json", "--timeout", "0"], "--timeout: 0 is not a positive number of seconds"),
     ):
         result = subprocess.run(
             [sys.executable, "-m", "cosign_verify", "serve", *argv],
