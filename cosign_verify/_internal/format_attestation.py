@@ -26,16 +26,7 @@ from .keyless import verify_keyless
 from .log_entry import pae
 from .outcomes import Evidence
 from .policy_keys import ResolvedKey
-from .simple_signing import (
-    ANNOTATION_BUNDLE,
-    ANNOTATION_CERTIFICATE,
-    ANNOTATION_CHAIN,
-    ANNOTATION_RFC3161,
-    CosignSignature,
-    SignatureLayer,
-    annotation_bytes,
-    malformed,
-)
+from .simple_signing import CosignSignature, SignatureLayer, layer_signature, malformed
 from .strict_json import loads_strict
 
 DSSE_LAYER = "application/vnd.dsse.envelope.v1+json"
@@ -118,16 +109,7 @@ class AttestationLayerFormat:
         payload_type, payload, signature = _envelope(data)
         encoded = base64.b64encode(signature).decode()
         return AttestationLayer(
-            signature=CosignSignature(
-                layer_digest=layer.digest,
-                payload=pae(payload_type, payload),
-                signature=signature,
-                signature_b64=encoded,
-                certificate=annotation_bytes(layer, ANNOTATION_CERTIFICATE),
-                chain=annotation_bytes(layer, ANNOTATION_CHAIN),
-                bundle=layer.annotations.get(ANNOTATION_BUNDLE),
-                rfc3161_timestamp=layer.annotations.get(ANNOTATION_RFC3161),
-            ),
+            signature=layer_signature(layer, pae(payload_type, payload), signature, encoded),
             payload_type=payload_type,
             payload=payload,
             rules=self.rules,

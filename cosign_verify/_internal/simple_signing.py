@@ -162,9 +162,15 @@ def load_signature(layer: SignatureLayer, payload: bytes) -> CosignSignature:
         raise malformed(f"{ANNOTATION_SIGNATURE} annotation is not valid base64") from None
     if not signature:
         raise malformed(f"{ANNOTATION_SIGNATURE} annotation is empty")
+    return layer_signature(layer, payload, signature, encoded)
+
+
+def layer_signature(layer: SignatureLayer, signed: bytes, signature: bytes, encoded: str) -> CosignSignature:
+    """``signature`` (written ``encoded``) over the bytes ``signed``, with what the layer's annotations
+    carry beside it (certificate, chain, Rekor bundle, RFC 3161 timestamp)."""
     return CosignSignature(
         layer_digest=layer.digest,
-        payload=payload,
+        payload=signed,
         signature=signature,
         signature_b64=encoded,
         certificate=annotation_bytes(layer, ANNOTATION_CERTIFICATE),
