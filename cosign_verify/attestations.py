@@ -22,7 +22,7 @@ from ._internal.format_bundle import BundleFormat
 from ._internal.formats import SignatureFormat
 from ._internal.referrer_work import bundle_predicate_hint
 from ._internal.simple_signing import SignatureLayer
-from .errors import CosignVerifyError, NotFoundError
+from .errors import ConfigError, CosignVerifyError, NotFoundError
 from .mediatypes import (
     ANNOTATION_LAYER_PREDICATE_TYPES,
     COSIGN_ATTESTATION_ARTIFACT_TYPE,
@@ -55,7 +55,9 @@ class AttestationVerifier(CosignVerifier):
     """Verifies attestations of subjects against trust policies.
 
     ``predicate_types``: cosign's ``--type`` names or predicate type URIs
-    (empty: every attestation). ``judge(attestation)`` returns True (or None)
+    (empty: every attestation; a configuration file must name them). A trust
+    policy may not require ``annotations`` (a :class:`ConfigError`): they are
+    a signature's, and an attestation has none to check. ``judge(attestation)`` returns True (or None)
     to accept a verified statement, False or a reason to refuse it; it runs
     only on statements whose signature verified. The other arguments are
     :class:`CosignVerifier`'s. Any one accepted attestation passes the
@@ -77,6 +79,12 @@ class AttestationVerifier(CosignVerifier):
         **options: Any,
     ) -> None:
         super().__init__(trust_policies, key_providers, name=name, artifact_types=artifact_types, **options)
+        for policy in self.matcher.policies:
+            if policy.annotations:
+                raise ConfigError(
+                    f"trust policy {policy.name!r}: annotations are checked on signatures, not on attestations",
+                    remediation="put them in a signature verifier's trust policy, or judge the statement",
+                )
         self.rules = StatementRules(
             predicate_types=tuple(predicate_type(t) for t in predicate_types), judge=judge
         )

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from cosign_verify import ConfigError, load_config
@@ -249,3 +250,43 @@ def test_json_path_formatting() -> None:
     )
     assert json_path(["policy", "a/b"]) == 'policy["a/b"]'
     assert json_path([]) == ""
+
+
+def attestation_plugin(**fields: Any) -> dict[str, Any]:
+    plugin = {
+        "name": "provenance",
+        "type": "cosign-attestation",
+        "artifactTypes": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "predicateTypes": ["slsaprovenance1"],
+        "trustPolicies": [{"name": "att", "scopes": ["*"], "keys": [{"provider": "kp"}]}],
+    }
+    plugin.update(fields)
+    return plugin
+
+
+@pytest.mark.parametrize("predicate_types", [None, []])
+def test_an_attestation_verifier_must_name_its_predicate_types(predicate_types: list[str] | None) -> None:
+    config = base()
+    plugin = attestation_plugin(predicateTypes=predicate_types)
+    if predicate_types is None:
+        del plugin["predicateTypes"]
+    config["verifier"]["plugins"].append(plugin)
+    with pytest.raises(ConfigError, match="must name the predicate types it accepts") as info:
+        load_config(config)
+    assert info.value.path == "verifier.plugins[1].predicateTypes"
+    config["verifier"]["plugins"][1] = attestation_plugin()
+    assert load_config(config).verifiers[1].predicate_types == ("slsaprovenance1",)
+
+
+def test_an_attestation_trust_policy_cannot_require_annotations(tmp_path: Path) -> None:
+    """Annotations are a signature's: an attestation verifier refuses them rather than ignore them."""
+    from cosign_verify import AttestationVerifier, InlineKeyProvider, KeyProviders, KeyRef, TrustPolicy
+    from cosign_verify.testing import generate_key_pair
+
+    providers = KeyProviders([InlineKeyProvider("kp", generate_key_pair().public_pem())])
+    policy = TrustPolicy(name="att", scopes=["*"], keys=[KeyRef(provider="kp")], annotations={"env": "prod"})
+    with pytest.raises(ConfigError, match="annotations are checked on signatures, not on attestations"):
+        AttestationVerifier([policy], providers, predicate_types=["slsaprovenance1"])
+    AttestationVerifier(
+        [attrs.evolve(policy, annotations={})], providers, predicate_types=["slsaprovenance1"]
+    )

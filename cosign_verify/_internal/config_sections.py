@@ -179,6 +179,12 @@ def _check_kind(
             path=f"{path}.artifactTypes",
             remediation=f"list {' and/or '.join(verifiable[:2])}, comma-separated",
         )
+    if kind == ATTESTATION_VERIFIER_TYPE and not plugin.get("predicateTypes"):
+        raise ConfigError(
+            "an attestation verifier must name the predicate types it accepts",
+            path=f"{path}.predicateTypes",
+            remediation='list predicate type URIs or cosign\'s names, e.g. ["slsaprovenance1", "spdxjson"]',
+        )
     if kind == COSIGN_VERIFIER_TYPE and "predicateTypes" in plugin:
         raise ConfigError(
             "predicateTypes applies to attestation verifiers",

@@ -157,6 +157,7 @@ def _attestation_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
     attest.add_argument("--subjects-file", metavar="FILE", help="images, one per line ('-': standard input)")
     attest.add_argument(
         "--type",
+        type=_predicate_type_name,
         default="custom",
         help="predicate type: a URI, or cosign's names (slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, "
         "vuln, openvex, custom; default custom)",
@@ -328,6 +329,12 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
     return value
+
+
+def _predicate_type_name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; give a predicate type URI or one of cosign's names")
+    return text
 
 
 def _port(text: str) -> int:

@@ -157,7 +157,7 @@ def flags_config(args: argparse.Namespace) -> dict[str, Any]:
         "artifactTypes": f"{COSIGN_SIGNATURE_ARTIFACT_TYPE},{SIGSTORE_BUNDLE_V03}",
         "trustPolicies": [policy],
     }
-    if getattr(args, "type", None):  # verify-attestation
+    if args.command == "verify-attestation":  # never a signature verifier, whatever --type says
         plugin = {
             "name": "cosign-attestation",
             "type": "cosign-attestation",

@@ -119,6 +119,27 @@ def test_verify_attestation(base: str, tmp_path: Path, key_pair: Callable[..., K
     assert unknown.returncode == 2 and "unknown predicate type 'sbom'" in unknown.stderr
 
 
+def test_verify_attestation_never_takes_a_signature_for_an_attestation(
+    base: str, tmp_path: Path, key_pair: Callable[..., KeyPair]
+) -> None:
+    """An empty --type (an unset shell variable) is an error, not a signature check."""
+    pair = key_pair()
+    (tmp_path / "k.pub").write_text(pair.public_pem())
+    image = push_image(OCIRegistryStore(), f"{base}/signed-only:v1")
+    sign_image(OCIRegistryStore(), image, pair)
+    flags = ("verify-attestation", pinned(image), "--key", "k.pub", "--insecure-ignore-tlog", "-q")
+    empty = cli(*flags, "--type", "", cwd=tmp_path)
+    assert empty.returncode == 2 and "argument --type: empty" in empty.stderr, empty.stderr
+    default = cli(*flags, "--output", "text", cwd=tmp_path)  # --type custom
+    assert default.returncode == 1 and "no attestations found for" in default.stdout, default.stdout
+    assert (
+        cli(
+            "verify", pinned(image), "--key", "k.pub", "--insecure-ignore-tlog", "-q", cwd=tmp_path
+        ).returncode
+        == 0
+    )
+
+
 def test_an_attestation_verifier_in_a_configuration(
     base: str, tmp_path: Path, key_pair: Callable[..., KeyPair]
 ) -> None:
