@@ -142,7 +142,9 @@ class TrustPolicy:
     - ``annotations``: a signature counts only if its payload's ``optional``
       section carries every one of these (``cosign verify -a key=value``).
     - ``threshold``: at least this many distinct trusted keys (or distinct
-      certificate identities) must each have a valid signature (default 1).
+      certificate identities) must each have a valid signature (default 1),
+      counted across all of a subject's signatures by :class:`Executor`
+      (one verifier report sees one referrer only, and does not apply it).
     - ``signature_repository`` (``signatureRepository``): the repository
       holding the subject's signatures (cosign's ``COSIGN_REPOSITORY``); the
       subject stays bound by its digest.
@@ -201,7 +203,8 @@ class TrustPolicy:
     def _validate_extensions(self) -> None:
         if isinstance(self.threshold, bool) or not isinstance(self.threshold, int) or self.threshold < 1:
             raise ConfigError(f"trust policy {self.name!r}: threshold must be 1 or more", path="threshold")
-        if self.keys and self.threshold > len(self.keys):
+        expands = any(ref.file is None and ref.name is None for ref in self.keys)  # all of a provider's keys
+        if self.keys and not expands and self.threshold > len(self.keys):
             raise ConfigError(
                 f"trust policy {self.name!r}: threshold {self.threshold} asks for more signers than its "
                 f"{len(self.keys)} key(s)",

@@ -130,7 +130,9 @@ class CosignVerifier:
         """Verify the cosign signature artifact ``referrer`` of ``subject`` (which must carry its digest).
 
         ``namespace`` is the namespace the verification works for (Ratify's
-        key management provider access rule); None means cluster-wide.
+        key management provider access rule); None means cluster-wide. A
+        trust policy's ``threshold`` spans referrers, so it is applied by
+        :class:`Executor`, not here.
         """
         digest_form = subject.with_digest(subject.digest) if subject.digest else subject
         frame = ReportFrame(

@@ -207,7 +207,14 @@ def test_extension_fields_round_trip() -> None:
     [
         ({"threshold": 0}, "threshold must be 1 or more"),
         ({"threshold": True}, "threshold must be 1 or more"),
-        ({"threshold": 2}, "threshold 2 asks for more signers than its 1 key(s)"),
+        (
+            {"threshold": 2, "keys": [{"file": "k.pub"}]},
+            "threshold 2 asks for more signers than its 1 key(s)",
+        ),
+        (
+            {"threshold": 3, "keys": [{"file": "k.pub"}, {"provider": "kp", "name": "release"}]},
+            "threshold 3 asks for more signers than its 2 key(s)",
+        ),
         ({"signatureRepository": "registry.example/sigs:v1"}, "is not a repository"),
         ({"signatureRepository": "Not A Repo"}, "is not a repository"),
         ({"annotations": {"env": 1}}, "expected a string, got int"),

@@ -4,9 +4,11 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
 import pytest
 
 from cosign_verify import (
+    ConfigError,
     CosignVerifier,
     Executor,
     FailureReason,
@@ -230,6 +232,21 @@ def test_named_and_versioned_keys(store: MemoryStore, key_pair: Callable[..., Ke
     everything = executor(store, providers, key_policy(KeyRef(provider="kp")))
     checks = signatures(everything.verify(image))[0]["verifications"]
     assert [(c["keyInformation"]["version"], c["isSuccess"]) for c in checks] == [("v1", True), ("v2", False)]
+
+
+def test_a_threshold_counts_every_key_a_provider_entry_stands_for(
+    store: MemoryStore, key_pair: Callable[..., KeyPair]
+) -> None:
+    """``{provider: kp}`` is all of kp's keys: a threshold of 2 is allowed with 3 keys behind one entry."""
+    pairs = [key_pair("ecdsa-p256", index) for index in range(3)]
+    image = push_image(store, "myregistry.io/namespace1/app:v1")
+    two_of_three = attrs.evolve(key_policy(), threshold=2)
+    sign_image(store, image, pairs[0])
+    assert not executor(store, providers_for(*pairs), two_of_three).verify(image).is_success
+    sign_image(store, image, pairs[2])
+    assert executor(store, providers_for(*pairs), two_of_three).verify(image).is_success
+    with pytest.raises(ConfigError, match="threshold 4 asks for more signers than its 3 key"):
+        CosignVerifier([attrs.evolve(two_of_three, threshold=4)], providers_for(*pairs))
 
 
 def test_namespace_access_denied(store: MemoryStore, key_pair: Callable[..., KeyPair]) -> None:

@@ -56,8 +56,8 @@ class AttestationLayer:
         if algorithm is None:
             raise Failure(FailureReason.SIGNATURE_INVALID, f"signature does not verify with {key.label}")
         summary = [f"DSSE signature verified with {key.label} ({key.description})"]
-        statement, lines = self._statement(ctx)
         line, from_bundle = key_transparency(ctx, self.signature, key, self.envelope)
+        statement, lines = self._statement(ctx)  # the judge sees only statements whose every check passed
         return Evidence(
             summary=(*summary, *lines, line),
             bundle_verified=from_bundle,

@@ -83,6 +83,7 @@ class PolicyKeys:
         self._providers = providers
         self._files: dict[int, ResolvedKey] = {}
         self._cache: dict[str | None, tuple[ResolvedKey, ...]] = {}
+        count = 0
         for index, ref in enumerate(policy.keys):
             if ref.file is not None:
                 path = Path(ref.file)
@@ -93,6 +94,7 @@ class PolicyKeys:
                 except UnsupportedKeyError as exc:
                     raise UnsupportedKeyError(f"trust policy {policy.name!r}: {exc.reason}") from None
                 self._files[index] = ResolvedKey(provider=FILE_PROVIDER, name=ref.file, version="", key=key)
+                count += 1
                 continue
             assert ref.provider is not None
             # Not get(): the namespace rule applies at verify time, per namespace.
@@ -102,7 +104,13 @@ class PolicyKeys:
                     f"trust policy {policy.name!r}: key management provider {ref.provider!r} is not defined",
                     remediation=f"known providers: {', '.join(providers.names()) or 'none'}",
                 )
-            _select(policy, ref, provider.keys())
+            count += len(_select(policy, ref, provider.keys()))
+        if policy.threshold > count:
+            raise ConfigError(
+                f"trust policy {policy.name!r}: threshold {policy.threshold} asks for more signers than its "
+                f"{count} key(s)",
+                path="threshold",
+            )
 
     def for_namespace(self, namespace: str | None) -> tuple[ResolvedKey, ...]:
         """The keys, in the policy's order, as a verifier for ``namespace`` may use them."""

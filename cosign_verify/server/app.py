@@ -196,6 +196,8 @@ def _body(environ: Environ) -> bytes:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise BadRequestError("Content-Length is not a number") from None
+    if length < 0:
+        raise BadRequestError("Content-Length is negative")
     if length > MAX_BODY:
         raise BadRequestError(f"request body is {length} bytes (at most {MAX_BODY})")
     data = bytes(environ["wsgi.input"].read(length if length else MAX_BODY + 1))

@@ -1,7 +1,8 @@
-"""The provider answers Gatekeeper in time when the registry does not: verify and mutate keep ``timeout``.
+"""The provider's WSGI application called directly (no HTTP server in between, which might hide a fault).
 
-The WSGI application is called directly (no HTTP server in between) with a
-store that reads a hostile loopback registry whose manifests never come.
+Verify and mutate answer Gatekeeper in time when the registry does not (a
+hostile loopback registry whose manifests never come); request bodies a
+front server would refuse are refused here too.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def provider(pair: KeyPair) -> ProviderApp:
     return ProviderApp(build, ServerOptions(timeout=TIMEOUT, workers=4))
 
 
-def call(app: ProviderApp, path: str, keys: list[str]) -> tuple[str, dict[str, Any], float]:
+def call(
+    app: ProviderApp, path: str, keys: list[str], content_length: str | None = None
+) -> tuple[str, dict[str, Any], float]:
     body = json.dumps(
         {
             "apiVersion": "externaldata.gatekeeper.sh/v1beta1",
@@ -73,7 +76,7 @@ def call(app: ProviderApp, path: str, keys: list[str]) -> tuple[str, dict[str, A
     environ = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": path,
-        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_LENGTH": str(len(body)) if content_length is None else content_length,
         "wsgi.input": io.BytesIO(body),
     }
     status: list[str] = []
@@ -119,3 +122,10 @@ def test_mutate_answers_within_the_timeout_when_the_registry_stalls(
     for key, item in zip(images, answer["response"]["items"], strict=True):
         assert item["key"] == key and item["value"] == key  # left as it is, with the error beside it
         assert "cannot resolve" in item["error"] and "deadline" in item["error"], item
+
+
+@pytest.mark.parametrize(("length", "message"), [("-1", "Content-Length is negative"), ("x", "not a number")])
+def test_a_bad_content_length_is_a_bad_request(length: str, message: str, pair: KeyPair) -> None:
+    status, answer, _ = call(provider(pair), VERIFY_PATH, ["registry.example/app:v1"], content_length=length)
+    assert status == "400 Bad Request"
+    assert message in answer["response"]["systemError"] and "items" not in answer["response"]
