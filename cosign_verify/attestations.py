@@ -103,6 +103,10 @@ class AttestationVerifier(CosignVerifier):
             return True  # not read: the verification reports what is wrong with the manifest
         return any(self.rules.wants(hint or None) for hint in listed.split(","))
 
+    def _report_artifact_type(self, referrer: Descriptor) -> str:
+        """Every attestation report, ``.att`` tag or bundle, is decided as one artifact type: cosign attestations."""
+        return COSIGN_ATTESTATION_ARTIFACT_TYPE
+
     def own_referrers(self, store: ReferrerStore, where: Reference) -> list[Descriptor]:
         """cosign's ``sha256-<hex>.att`` manifest of the subject, when there is one (the store lists no tags)."""
         assert where.digest is not None

@@ -10,9 +10,11 @@ DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+jso
 
 COSIGN_SIGNATURE_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json"
 COSIGN_SIMPLESIGNING_LAYER = "application/vnd.dev.cosign.simplesigning.v1+json"
-# Our label for cosign's sha256-<hex>.att tag when it is listed as a referrer: the tag has no artifact
-# type, and cosign writes none; the name is ours (cosign-verify's), not cosign's.
-COSIGN_ATTESTATION_ARTIFACT_TYPE = "application/vnd.cosign-verify.attestation-tag.v1+json"
+# Our label for cosign attestations: the artifact type of cosign's sha256-<hex>.att tag when it is
+# listed as a referrer (the tag has none, and cosign writes none), and the one under which every
+# attestation report is decided, bundle referrers' included (so that a configPolicy can require an
+# attestation in either layout). The name is ours (cosign-verify's), not cosign's.
+COSIGN_ATTESTATION_ARTIFACT_TYPE = "application/vnd.cosign-verify.attestation.v1+json"
 DSSE_ENVELOPE_LAYER = "application/vnd.dsse.envelope.v1+json"
 # Our note on a listed .att manifest: the predicate types its layers claim (hints, for routing only).
 ANNOTATION_LAYER_PREDICATE_TYPES = "dev.cosign-verify.layerPredicateTypes"

@@ -139,7 +139,7 @@ class CosignVerifier:
             subject=str(digest_form),
             name=self.name,
             type=self.type,
-            artifact_type=referrer.artifact_type or "",
+            artifact_type=self._report_artifact_type(referrer),
             reference_digest=referrer.digest,
             shape=self.shape,
             noun=self.noun,
@@ -149,6 +149,10 @@ class CosignVerifier:
             partial(self._policy_for, digest_form),
             lambda policy: self._signatures(self._context(policy, digest_form, store, namespace), referrer),
         )
+
+    def _report_artifact_type(self, referrer: Descriptor) -> str:
+        """The artifact type a report of ``referrer`` is decided under (by ``configPolicy``): the referrer's."""
+        return referrer.artifact_type or ""
 
     def _format_for(self, artifact_type: str | None, layers: Sequence[SignatureLayer]) -> SignatureFormat:
         """How the referrer's signatures are written (a subclass checks other things, attestations say)."""

@@ -155,9 +155,7 @@ def test_an_attestation_verifier_in_a_configuration(
         "policy": {
             "plugin": {
                 "name": "configPolicy",
-                "artifactVerificationPolicies": {
-                    "application/vnd.cosign-verify.attestation-tag.v1+json": "any"
-                },
+                "artifactVerificationPolicies": {"application/vnd.cosign-verify.attestation.v1+json": "any"},
             }
         },
         "verifier": {
@@ -171,7 +169,7 @@ def test_an_attestation_verifier_in_a_configuration(
                 {
                     "name": "sboms",
                     "type": "cosign-attestation",
-                    "artifactTypes": "application/vnd.cosign-verify.attestation-tag.v1+json",
+                    "artifactTypes": "application/vnd.cosign-verify.attestation.v1+json",
                     "predicateTypes": ["spdxjson"],
                     "trustPolicies": [policy],
                 },
@@ -187,6 +185,5 @@ def test_an_attestation_verifier_in_a_configuration(
     missing = cli("verify", pinned(image), "--config", "config.json", "-q", cwd=tmp_path)
     assert missing.returncode == 1
     assert (
-        "policy requires artifact type 'application/vnd.cosign-verify.attestation-tag.v1+json'"
-        in missing.stdout
+        "policy requires artifact type 'application/vnd.cosign-verify.attestation.v1+json'" in missing.stdout
     )

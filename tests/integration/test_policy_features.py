@@ -30,6 +30,7 @@ from cosign_verify import (
     VerificationResult,
 )
 from cosign_verify.attestations import AttestationVerifier
+from cosign_verify.mediatypes import COSIGN_ATTESTATION_ARTIFACT_TYPE
 from cosign_verify.testing import (
     AttestOptions,
     FakeSigstore,
@@ -336,3 +337,29 @@ def test_cosign_v3_signature_and_sbom_bundles_pass_the_default_all(referrers_wor
     )
     both = Executor(OCIRegistryStore(), [verifier, attested], ConfigPolicy({"default": "any"})).verify(image)
     assert both.is_success and {r.type for r in both.verifier_reports} == {"cosign", "cosign-attestation"}
+
+
+def test_a_config_policy_can_require_an_attestation_in_either_layout(
+    world: World, key_pair: Callable[..., KeyPair]
+) -> None:
+    """cosign 3 signatures and attestations are both bundle referrers: a signature must not stand in for
+    a required attestation. Every attestation report is decided under our attestation artifact type."""
+    pair = key_pair()
+    image = world.image("attestation-required")
+    world.sign(image, pair, **({"format": "bundle"} if world.referrers else {}))
+    require = ConfigPolicy({COSIGN_ATTESTATION_ARTIFACT_TYPE: "any"})
+
+    def verify() -> VerificationResult:
+        verifiers = (keyed(world, pair), attestations(world, pair, "slsaprovenance1"))
+        return Executor(OCIRegistryStore(), verifiers, require).verify(image)
+
+    missing = verify()
+    assert not missing.is_success
+    assert f"policy requires artifact type {COSIGN_ATTESTATION_ARTIFACT_TYPE!r}" in (missing.message or "")
+    world.attest(image, pair, {"bomFormat": "CycloneDX"}, "cyclonedx")  # not the wanted type
+    assert not verify().is_success
+    world.attest(image, pair, {"builder": {"id": "ci"}}, "slsaprovenance1")
+    passed = verify()
+    assert passed.is_success, passed.to_dict()
+    decided = {r.type: r.artifact_type for r in passed.verifier_reports if r.is_success}
+    assert decided["cosign-attestation"] == COSIGN_ATTESTATION_ARTIFACT_TYPE
