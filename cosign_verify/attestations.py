@@ -12,6 +12,7 @@ signature, and a signature never as an attestation.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from ._internal.failure import Failure
 from ._internal.format_attestation import ANNOTATION_PREDICATE_TYPE, AttestationLayerFormat
 from ._internal.format_bundle import BundleFormat
 from ._internal.formats import SignatureFormat
-from ._internal.referrer_work import bundle_predicate_hint
+from ._internal.referrer_work import bundle_predicate_hint, layer_predicate_hints
 from ._internal.simple_signing import SignatureLayer
 from .errors import ConfigError, CosignVerifyError, NotFoundError
 from .mediatypes import (
@@ -42,7 +43,7 @@ def _layer_hints(store: ReferrerStore, tag: Reference, digest: str) -> dict[str,
     except (Failure, CosignVerifyError):
         return {}  # the verification fetches it again and says what is wrong
     hints = sorted({layer.annotations.get(ANNOTATION_PREDICATE_TYPE, "") for layer in layers})
-    return {ANNOTATION_LAYER_PREDICATE_TYPES: ",".join(hints)}
+    return {ANNOTATION_LAYER_PREDICATE_TYPES: json.dumps(hints)}
 
 
 def attestation_tag(digest: str) -> str:
@@ -98,10 +99,10 @@ class AttestationVerifier(CosignVerifier):
         if referrer.artifact_type in SIGSTORE_BUNDLE_TYPES:
             hint = bundle_predicate_hint(referrer)
             return hint is not None and self.rules.wants(hint)
-        listed = (referrer.annotations or {}).get(ANNOTATION_LAYER_PREDICATE_TYPES)
+        listed = layer_predicate_hints(referrer)
         if listed is None:
             return True  # not read: the verification reports what is wrong with the manifest
-        return any(self.rules.wants(hint or None) for hint in listed.split(","))
+        return any(self.rules.wants(hint or None) for hint in listed)
 
     def _report_artifact_type(self, referrer: Descriptor) -> str:
         """Every attestation report, ``.att`` tag or bundle, is decided as one artifact type: cosign attestations."""

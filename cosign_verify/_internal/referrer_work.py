@@ -9,6 +9,7 @@ it (a signature verifier and an attestation bundle), through ``accepts``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -61,6 +62,18 @@ def bundle_predicate_hint(referrer: Descriptor) -> str | None:
     return hint if isinstance(hint, str) else None
 
 
+def layer_predicate_hints(referrer: Descriptor) -> list[str] | None:
+    """The predicate types an ``.att`` manifest's layers claim (noted when listed; hints), or None if unread."""
+    noted = (referrer.annotations or {}).get(ANNOTATION_LAYER_PREDICATE_TYPES)
+    try:
+        hints = json.loads(noted) if isinstance(noted, str) else None
+    except ValueError:
+        return None
+    if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):
+        return None
+    return hints
+
+
 def is_attestation_hint(referrer: Descriptor) -> bool:
     """Whether a bundle referrer says it holds an attestation (a predicate other than cosign's signature)."""
     hint = bundle_predicate_hint(referrer)
@@ -75,8 +88,8 @@ def own_referrers(verifier: Any, store: Any, where: Reference) -> list[Descripto
 
 def _kind(referrer: Descriptor) -> str:
     if referrer.artifact_type == COSIGN_ATTESTATION_ARTIFACT_TYPE:
-        hints = (referrer.annotations or {}).get(ANNOTATION_LAYER_PREDICATE_TYPES)
-        return f"cosign attestations ({hints or 'unread'})"
+        hints = layer_predicate_hints(referrer)
+        return f"cosign attestations ({', '.join(h or '(none)' for h in hints) if hints is not None else 'unread'})"
     hint = bundle_predicate_hint(referrer)
     if hint is None:
         return referrer.artifact_type or "(none)"

@@ -363,3 +363,15 @@ def test_a_config_policy_can_require_an_attestation_in_either_layout(
     assert passed.is_success, passed.to_dict()
     decided = {r.type: r.artifact_type for r in passed.verifier_reports if r.is_success}
     assert decided["cosign-attestation"] == COSIGN_ATTESTATION_ARTIFACT_TYPE
+
+
+def test_a_predicate_type_with_a_comma_is_routed(world: World, key_pair: Callable[..., KeyPair]) -> None:
+    pair = key_pair()
+    image = world.image("comma")
+    kind = "https://example.com/predicates/build,v1"
+    world.attest(image, pair, {"built": True}, kind)
+    result = world.verify(image, attestations(world, pair, kind))
+    assert result.is_success, result.to_dict()
+    assert result.verifier_reports[0].statements[0]["predicateType"] == kind
+    elsewhere = world.verify(image, attestations(world, pair, "https://example.com/predicates/build"))
+    assert not elsewhere.is_success
