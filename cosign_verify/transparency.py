@@ -67,8 +67,9 @@ class RekorLog:
 
     Plain HTTP is refused except on loopback. ``http`` defaults to one
     pooled client shared by every such log (10 s deadline, two retries).
-    Entries found online are remembered for ``cache_ttl`` seconds, and
-    threads looking up one signature at once share one lookup.
+    Entries found online are remembered for ``cache_ttl`` seconds (per
+    signature, key and the trusted root's log keys), and threads looking up
+    one signature at once share one lookup.
     """
 
     def __init__(self, url: str, http: HttpClient | None = None, *, cache_ttl: float = 60.0) -> None:
@@ -95,8 +96,16 @@ class RekorLog:
             raise Failure(
                 FailureReason.TLOG_UNAVAILABLE, f"refusing to query Rekor over plain HTTP ({self.url})"
             )
+        # What an entry was verified against is part of the key: under another root's log keys it
+        # would have to be verified again.
         key = hashlib.sha256(
-            b"%s|%s|%s" % (hashlib.sha256(payload).digest(), content.signature, content.verifier_spki)
+            b"%s|%s|%s|%s"
+            % (
+                hashlib.sha256(payload).digest(),
+                content.signature,
+                content.verifier_spki,
+                trusted_root.tlog_fingerprint(),
+            )
         ).hexdigest()
         cached = self._found.get(key)
         if cached is not None:

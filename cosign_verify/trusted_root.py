@@ -9,6 +9,7 @@ shared.
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -164,6 +165,11 @@ class TrustedRoot:
     ctlogs: tuple[LogInstance, ...] = ()
     timestamp_authorities: tuple[CertificateAuthority, ...] = ()
     source: str = "<memory>"
+
+    def tlog_fingerprint(self) -> bytes:
+        """SHA-256 over the transparency logs' key ids and validity windows: what log entries are trusted by."""
+        logs = sorted((log.key_id, repr(log.validity)) for log in self.tlogs)
+        return hashlib.sha256(repr(logs).encode()).digest()
 
     @classmethod
     def from_json(cls, data: bytes | str, *, source: str = "<memory>") -> TrustedRoot:

@@ -38,6 +38,7 @@ from cosign_verify.testing import (
     sign_bytes,
     sign_image,
 )
+from cosign_verify.transparency import RekorLog
 
 from .conftest import unreachable_url
 
@@ -465,3 +466,27 @@ def test_rfc3161_timestamp_from_an_untrusted_tsa(
     no_tsa.write_text(json.dumps(document))
     result = verify(store, image, policy(no_tsa, tlog=False))
     assert failed_check(result).reason is FailureReason.TIMESTAMP_INVALID
+
+
+def test_an_online_entry_is_not_shared_with_a_root_that_does_not_trust_its_log(
+    store: MemoryStore,
+    image: Reference,
+    fake: FakeSigstore,
+    root_path: Path,
+    rekor: RekorServer,
+    tmp_path: Path,
+) -> None:
+    """One RekorLog serves two verifiers: an entry verified under one trusted root is not reused for
+    another whose root does not trust that log's key (it is looked up and checked again)."""
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER, bundle=False))
+    without_rekor = json.loads(root_path.read_text())
+    without_rekor["tlogs"] = []
+    other_root = tmp_path / "no_rekor_root.json"
+    other_root.write_text(json.dumps(without_rekor))
+    shared = RekorLog(rekor.url)
+    trusting = CosignVerifier([policy(root_path, rekor_url=rekor.url)], transparency_log=shared)
+    distrusting = CosignVerifier([policy(other_root, rekor_url=rekor.url)], transparency_log=shared)
+    assert Executor(store, [trusting]).verify(image).is_success
+    result = Executor(store, [distrusting]).verify(image)
+    assert failed_check(result).reason is FailureReason.TLOG_INVALID, result.to_dict()
+    assert Executor(store, [trusting]).verify(image).is_success  # its own entry is still remembered
