@@ -45,13 +45,12 @@ def load_certificates(pem: bytes, what: str) -> list[x509.Certificate]:
 
 
 def fulcio_issuer(certificate: x509.Certificate) -> str | None:
-    """The OIDC issuer Fulcio recorded (1.3.6.1.4.1.57264.1.8, else the deprecated .1.1)."""
+    """The OIDC issuer Fulcio recorded (1.3.6.1.4.1.57264.1.8, else the deprecated .1.1); None when
+    .8 is there but not a DER UTF8String (never .1.1 in its place)."""
     extensions = {e.oid: e.value for e in certificate.extensions}
-    v2 = extensions.get(OID_ISSUER_V2)
-    if isinstance(v2, x509.UnrecognizedExtension):
-        decoded = der_utf8(v2.value)
-        if decoded is not None:
-            return decoded
+    if OID_ISSUER_V2 in extensions:
+        v2 = extensions[OID_ISSUER_V2]
+        return der_utf8(v2.value) if isinstance(v2, x509.UnrecognizedExtension) else None
     v1 = extensions.get(OID_ISSUER_V1)
     if isinstance(v1, x509.UnrecognizedExtension):
         try:

@@ -97,13 +97,17 @@ def _decoded(oid: str, value: object) -> str | None:
 
 
 def der_utf8(value: bytes) -> str | None:
-    """Decode a DER UTF8String (tag 0x0c, short or long length)."""
+    """Decode a DER UTF8String (tag 0x0c; its length in DER's one minimal form), or None."""
     if len(value) < 2 or value[0] != 0x0C:
         return None
     length, offset = value[1], 2
     if length & 0x80:
         count = length & 0x7F
-        length, offset = int.from_bytes(value[2 : 2 + count], "big"), 2 + count
+        encoded = value[2 : 2 + count]
+        length, offset = int.from_bytes(encoded, "big"), 2 + count
+        # not indefinite (0x80), no leading zero byte, and long form only where short cannot say it
+        if count == 0 or len(encoded) != count or encoded[0] == 0 or length < 0x80:
+            return None
     if offset + length != len(value):
         return None
     try:
