@@ -58,9 +58,10 @@ class AttestationVerifier(CosignVerifier):
     ``predicate_types``: cosign's ``--type`` names or predicate type URIs
     (empty: every attestation; a configuration file must name them). A trust
     policy may not require ``annotations`` (a :class:`ConfigError`): they are
-    a signature's, and an attestation has none to check. ``judge(attestation)`` returns True (or None)
-    to accept a verified statement, False or a reason to refuse it; it runs
-    only on statements whose signature verified. The other arguments are
+    a signature's, and an attestation has none to check. ``judge(attestation)``
+    returns True to accept a verified statement, False or a reason to refuse
+    it (anything else refuses, None from a forgotten ``return`` included); it
+    runs only on statements whose every check passed. The other arguments are
     :class:`CosignVerifier`'s. Any one accepted attestation passes the
     referrer, as any one valid signature passes a signature referrer.
     """

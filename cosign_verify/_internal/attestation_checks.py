@@ -59,7 +59,8 @@ def predicate_type(name: str) -> str:
     )
 
 
-# A judge returns True (or None) to accept, False or a reason (str) to refuse.
+# A judge returns True to accept, False or a reason (str) to refuse; anything else (a forgotten
+# return's None included) refuses.
 Judge = Callable[[Attestation], "bool | str | None"]
 
 
@@ -141,7 +142,10 @@ def _judged(judge: Judge, attestation: Attestation) -> str:
         raise Failure(
             FailureReason.ATTESTATION_REJECTED, f"the attestation judge raised {type(exc).__name__}: {exc}"
         ) from None
-    if verdict is True or verdict is None:
+    if verdict is True:
         return "accepted by the attestation judge"
-    reason = verdict if isinstance(verdict, str) and verdict else "refused by the attestation judge"
+    if verdict is None:
+        reason = "the attestation judge returned None (return True to accept)"
+    else:
+        reason = verdict if isinstance(verdict, str) and verdict else "refused by the attestation judge"
     raise Failure(FailureReason.ATTESTATION_REJECTED, reason)

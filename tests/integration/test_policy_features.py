@@ -289,6 +289,9 @@ def test_attestations(world: World, key_pair: Callable[..., KeyPair]) -> None:
     reason, _ = first_failure(world.verify(image, judged))
     assert reason is FailureReason.ATTESTATION_REJECTED
     assert world.verify(image, attestations(world, pair, "spdxjson", judge=lambda a: True)).is_success
+    forgot_to_return = attestations(world, pair, "spdxjson", judge=lambda a: None)
+    reason, message = first_failure(world.verify(image, forgot_to_return))
+    assert reason is FailureReason.ATTESTATION_REJECTED and "returned None" in message
 
 
 def test_an_attestation_for_another_digest_fails(world: World, key_pair: Callable[..., KeyPair]) -> None:
