@@ -29,13 +29,11 @@ log = logging.getLogger(__name__)
 API_VERSIONS = ("config.ratify.deislabs.io/v1beta1", "config.ratify.deislabs.io/v1alpha1")
 KINDS = ("Verifier", "Store", "KeyManagementProvider", "NamespacedKeyManagementProvider", "Policy")
 RATIFY_GROUP = "config.ratify.deislabs.io/"
-OTHER_RATIFY_KINDS = (
-    "NamespacedVerifier",
-    "NamespacedStore",
-    "NamespacedPolicy",
-    "CertificateStore",
-    "NamespacedCertificateStore",
-)
+# Read by Ratify, not by us, and harmless to skip: where else to look, and notation's certificates.
+OTHER_RATIFY_KINDS = ("NamespacedStore", "CertificateStore", "NamespacedCertificateStore")
+# Read by Ratify, not by us, and not skipped: each says how a namespace's images are judged, and
+# dropping it would judge them by the cluster-wide resources alone.
+UNSUPPORTED_RATIFY_KINDS = ("NamespacedVerifier", "NamespacedPolicy")
 
 
 @attrs.frozen(kw_only=True)
@@ -124,9 +122,22 @@ def _not_read(document: Document, kind: object) -> str:
     if (
         isinstance(api_version, str)
         and api_version.startswith(RATIFY_GROUP)
+        and kind in UNSUPPORTED_RATIFY_KINDS
+    ):
+        raise ConfigError(
+            f"kind {kind!r} is not supported: its namespace's images would be judged without it",
+            path=f"{document.where}: kind",
+            remediation=f"make it a cluster-wide {str(kind).removeprefix('Namespaced')} (trust policy scopes "
+            "can confine it to that namespace's registries), or remove it",
+        )
+    if (
+        isinstance(api_version, str)
+        and api_version.startswith(RATIFY_GROUP)
         and kind not in OTHER_RATIFY_KINDS
     ):
-        close = difflib.get_close_matches(str(kind), [*KINDS, *OTHER_RATIFY_KINDS], n=1)
+        close = difflib.get_close_matches(
+            str(kind), [*KINDS, *OTHER_RATIFY_KINDS, *UNSUPPORTED_RATIFY_KINDS], n=1
+        )
         raise ConfigError(
             f"unknown Ratify kind {kind!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
             path=f"{document.where}: kind",

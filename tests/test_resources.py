@@ -311,6 +311,20 @@ def test_ratify_kinds_we_do_not_read_are_skipped_by_name(
     assert "kind 'NamespacedStore' is a Ratify kind we do not read; skipped" in config.skipped[0]
 
 
+@pytest.mark.parametrize("kind", ["NamespacedVerifier", "NamespacedPolicy"])
+def test_namespaced_verifiers_and_policies_are_refused_not_skipped(
+    kind: str, tmp_path: Path, key_pair: Callable[..., KeyPair]
+) -> None:
+    """Skipping one would judge that namespace's images by the cluster-wide resources alone."""
+    (tmp_path / "k.pub").write_text(key_pair().public_pem())
+    file = write(tmp_path, verifier(key="k.pub"), resource(kind, {"name": "strict"}))
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    assert info.value.path == f"{file}: document 1: kind"
+    assert f"kind {kind!r} is not supported" in info.value.reason
+    assert info.value.remediation is not None and "cluster-wide" in info.value.remediation
+
+
 def test_kubectl_list_output_loads_item_by_item(tmp_path: Path, key_pair: Callable[..., KeyPair]) -> None:
     (tmp_path / "k.pub").write_text(key_pair().public_pem())
     store = resource("Store", {"name": "oras", "parameters": {"cosignEnabled": True}})
