@@ -206,16 +206,20 @@ class TrustedRoot:
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrustedRoot:
-        """Load a ``trusted_root.json`` (cached: the same path gives the same object)."""
+        """Load a ``trusted_root.json``; parsed once per content (a file rewritten since, by a key
+        rotation say, is parsed again)."""
         resolved = Path(path).resolve()
+        data = read_regular_file(resolved, MAX_TRUSTED_ROOT, "trusted root")
+        key = (str(resolved), hashlib.sha256(data).hexdigest())
         with _LOCK:
-            cached = _CACHE.get(str(resolved))
+            cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        data = read_regular_file(resolved, MAX_TRUSTED_ROOT, "trusted root")
         root = cls.from_json(data, source=str(path))
         with _LOCK:
-            return _CACHE.setdefault(str(resolved), root)
+            if len(_CACHE) >= _CACHE_MAX:
+                _CACHE.clear()
+            return _CACHE.setdefault(key, root)
 
     @classmethod
     @functools.cache
@@ -236,5 +240,6 @@ class TrustedRoot:
         return next((log for log in self.ctlogs if log.key_id == log_id), None)
 
 
-_CACHE: dict[str, TrustedRoot] = {}
+_CACHE: dict[tuple[str, str], TrustedRoot] = {}
+_CACHE_MAX = 256
 _LOCK = threading.Lock()

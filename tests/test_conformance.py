@@ -5,6 +5,7 @@ Each directory passes or fails exactly as its name says (``_fail`` suffix).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -60,3 +61,29 @@ def test_conformance_case(name: str) -> None:
 
 def test_there_are_seventy_cases() -> None:
     assert len(CASES) == 70
+
+
+def test_a_rekor_v2_entry_needs_a_log_key_valid_when_it_was_stamped(tmp_path: Path) -> None:
+    """A Rekor v2 entry has no SET: the log's key is checked against the RFC 3161 timestamp's time."""
+    case = CASES_DIR / "rekor2-happy-path"
+    root = json.loads((case / "trusted_root.json").read_text())
+
+    def verified_with_log_valid_until(end: str) -> bool:
+        for log in root["tlogs"]:
+            if "log2025" in log["baseUrl"]:
+                log["publicKey"]["validFor"]["end"] = end
+        path = tmp_path / "trusted_root.json"  # rewritten: read again
+        path.write_text(json.dumps(root))
+        result = verify_bundle(
+            case / "bundle.sigstore.json",
+            (CASES_DIR / "a.txt").read_bytes(),
+            certificate_identity=DEFAULT_IDENTITY,
+            certificate_oidc_issuer=DEFAULT_ISSUER,
+            trusted_root=path,
+        )
+        if not result.is_success:
+            assert any("was not valid at" in reason for reason in result.reasons), result.reasons
+        return result.is_success
+
+    assert verified_with_log_valid_until("2099-01-01T00:00:00Z")
+    assert not verified_with_log_valid_until("2025-04-16T00:00:01Z")  # retired before the entry was stamped

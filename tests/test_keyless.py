@@ -490,3 +490,15 @@ def test_an_online_entry_is_not_shared_with_a_root_that_does_not_trust_its_log(
     result = Executor(store, [distrusting]).verify(image)
     assert failed_check(result).reason is FailureReason.TLOG_INVALID, result.to_dict()
     assert Executor(store, [trusting]).verify(image).is_success  # its own entry is still remembered
+
+
+def test_a_rewritten_trusted_root_file_is_read_again(fake: FakeSigstore, root_path: Path) -> None:
+    """A key rotation rewrites the file in place: the next verifier must not get the old root."""
+    from cosign_verify import TrustedRoot
+
+    first = TrustedRoot.from_file(root_path)
+    assert TrustedRoot.from_file(root_path) is first  # unchanged: parsed once
+    rotated = json.loads(root_path.read_text())
+    rotated["tlogs"] = []
+    root_path.write_text(json.dumps(rotated))
+    assert first.tlogs and TrustedRoot.from_file(root_path).tlogs == ()

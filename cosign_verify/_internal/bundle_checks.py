@@ -31,7 +31,7 @@ from .crypto import certificate_key, spki_der, verify, verify_prehashed
 from .failure import Failure, FailureReason
 from .keyless import check_certificate
 from .log_entry import IN_TOTO_PAYLOAD_TYPE, PROTOBUF_HASHES, SignedContent, check_entry, pae
-from .rekor import verify_inclusion, verify_set
+from .rekor import trusted_log, verify_inclusion, verify_set
 from .strict_json import loads_strict
 from .timestamp import verify_timestamp
 
@@ -142,10 +142,14 @@ def signing_times(
         moment = verify_timestamp(stamp, bundle.content.signature, trusted_root)
         times.append(("RFC 3161 timestamp", moment))
         summary.append(f"RFC 3161 timestamp verified: {moment.isoformat()}")
+    stamped = [moment for _, moment in times]
     for entry in bundle.tlog_entries:
         integrated = _verify_entry_proofs(entry, bundle, trusted_root)
         if integrated is not None:
             times.append(("Rekor integrated time", integrated))
+        else:  # proven by its checkpoint alone: the log's key must have been valid when it was stamped
+            for moment in stamped:
+                trusted_log(trusted_root, entry.log_id, moment)
         summary.append(_entry_summary(entry))
     if not times:
         raise _tlog("no verified signing time: the bundle has neither a timestamp nor an inclusion promise")

@@ -52,7 +52,8 @@ def _b64(value: Any, what: str) -> bytes:
     return decode(value, what, FailureReason.TLOG_INVALID)
 
 
-def _log_for(trusted_root: TrustedRoot, log_id: bytes, when: datetime) -> LogInstance:
+def trusted_log(trusted_root: TrustedRoot, log_id: bytes, when: datetime) -> LogInstance:
+    """The trusted root's log ``log_id``, if its key was valid at ``when``; a ``TLOG_INVALID`` failure otherwise."""
     log = trusted_root.tlog(log_id)
     if log is None:
         raise invalid(
@@ -90,7 +91,7 @@ def verify_set(
     entry = LogEntry(
         body=_b64(body, "entry body"), integrated_time=integrated_time, log_index=log_index, log_id=log_id
     )
-    log = _log_for(trusted_root, log_id, entry.time)
+    log = trusted_log(trusted_root, log_id, entry.time)
     canonical = rfc8785.dumps(
         {"body": body, "integratedTime": integrated_time, "logIndex": log_index, "logID": log_id_hex}
     )
