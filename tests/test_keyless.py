@@ -502,3 +502,28 @@ def test_a_rewritten_trusted_root_file_is_read_again(fake: FakeSigstore, root_pa
     rotated["tlogs"] = []
     root_path.write_text(json.dumps(rotated))
     assert first.tlogs and TrustedRoot.from_file(root_path).tlogs == ()
+
+
+def test_an_sct_needs_a_ct_log_key_valid_when_it_was_issued(
+    store: MemoryStore, image: Reference, fake: FakeSigstore, root_path: Path
+) -> None:
+    sign_image(store, image, fake.signer(IDENTITY, ISSUER))
+    assert verify(store, image, policy(root_path)).is_success
+    retired = json.loads(root_path.read_text())
+    for log in retired["ctlogs"]:
+        log["publicKey"]["validFor"]["end"] = "2020-01-01T00:00:00Z"
+    root_path.write_text(json.dumps(retired))
+    check = failed_check(verify(store, image, policy(root_path)))
+    assert check.reason is FailureReason.SCT_INVALID
+    assert check.error is not None and "key was not valid at" in check.error
+
+
+def test_a_signing_time_in_the_future_fails(store: MemoryStore, image: Reference, tmp_path: Path) -> None:
+    """A log entry integrated tomorrow (a log with a wrong clock, or a forged SET) proves no signing time."""
+    from datetime import datetime, timedelta, timezone
+
+    tomorrow = FakeSigstore(now=datetime.now(timezone.utc) + timedelta(days=1))
+    sign_image(store, image, tomorrow.signer(IDENTITY, ISSUER))
+    check = failed_check(verify(store, image, policy(tomorrow.write_trusted_root(tmp_path / "root.json"))))
+    assert check.reason is FailureReason.TLOG_INVALID
+    assert check.error is not None and "is in the future" in check.error

@@ -135,9 +135,13 @@ def _signing_times(
         )
         times.append(("RFC 3161 timestamp", stamped))
         summary.append(f"RFC 3161 timestamp verified: {stamped.isoformat()}")
+    current = now or datetime.now(timezone.utc)
+    for label, moment in times:
+        if moment > current:
+            raise Failure(FailureReason.TLOG_INVALID, f"{label} {moment.isoformat()} is in the future")
     if not times:
         label = "the current time (no verified signing time: tLogVerify is false and no timestamp)"
-        times.append((label, now or datetime.now(timezone.utc)))
+        times.append((label, current))
     return times, bundle_verified
 
 

@@ -61,6 +61,10 @@ def verify_embedded_sct(cert: x509.Certificate, issuer: x509.Certificate, truste
         if verify(log.key, sct.signature, _signed_data(sct, cert, issuer)) is None:
             reasons.append(f"SCT signature from CT log {sct.log_id.hex()[:16]} does not verify")
             continue
+        logged = sct.timestamp.replace(tzinfo=timezone.utc)
+        if not log.validity.contains(logged):
+            reasons.append(f"CT log {sct.log_id.hex()[:16]}'s key was not valid at {logged.isoformat()}")
+            continue
         return str(sct.log_id.hex())
     raise Failure(
         FailureReason.SCT_INVALID, "no valid SCT: " + "; ".join(reasons or ["the SCT list is empty"])
