@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,6 @@ from .verifier import CosignVerifier
 if TYPE_CHECKING:
     from .store.registry import OCIRegistryStore
 
-log = logging.getLogger(__name__)
 
 LEGACY_POLICY = "legacy"
 
@@ -85,13 +83,7 @@ def build_verifiers(config: Config, key_providers: KeyProviders | None = None) -
     for entry in config.verifiers:
         policies = entry.trust_policies
         if entry.legacy:
-            policies = (legacy_policy(entry.key, entry.rekor_url),)
-            if entry.key is None:
-                log.warning(
-                    "verifier %r: legacy keyless configuration accepts a signature from any Fulcio identity; "
-                    "use a trust policy with certificateIdentity and certificateOIDCIssuer instead",
-                    entry.name,
-                )
+            policies = (legacy_policy(entry.key, entry.rekor_url),)  # keyless: load_config warned
         options: dict[str, Any] = {
             "name": entry.name,
             "artifact_types": entry.artifact_types,

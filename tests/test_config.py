@@ -89,6 +89,21 @@ def test_legacy_key_and_type_field() -> None:
     )
     assert config.verifiers[0].name == "my-cosign"
     assert config.verifiers[0].key == "/k.pub"
+    assert not any("any Fulcio identity" in w for w in config.warnings)
+
+
+def test_legacy_keyless_warns_that_any_identity_passes() -> None:
+    plugin = {
+        "name": "keyless",
+        "type": "cosign",
+        "artifactTypes": COSIGN,
+        "rekorURL": "https://rekor.sigstore.dev",
+    }
+    config = load_config({"verifier": {"plugins": [plugin]}})
+    assert any(
+        "'keyless': legacy keyless configuration accepts a signature from any Fulcio" in w
+        for w in config.warnings
+    )
 
 
 def test_non_cosign_verifiers_are_ignored() -> None:

@@ -244,6 +244,11 @@ def usable(verifiers: Sequence[VerifierConfig], data: Mapping[str, Any]) -> tupl
             "are not read, only OCI 1.1 referrers; set cosignEnabled: true to read them"
         )
     for verifier in verifiers:
+        if verifier.legacy and verifier.key is None:
+            warnings.append(
+                f"verifier {verifier.name!r}: legacy keyless configuration accepts a signature from any Fulcio "
+                "identity; use a trust policy with certificateIdentity and certificateOIDCIssuer instead"
+            )
         attestations = verifier.type == ATTESTATION_VERIFIER_TYPE
         known = ATTESTATION_TYPES if attestations else VERIFIABLE_TYPES
         ignored = [t for t in verifier.artifact_types if t not in known]
