@@ -197,7 +197,7 @@ class CosignVerifier:
         )
 
     def _signatures(self, ctx: VerificationContext, referrer: Descriptor) -> tuple[SignatureResult, ...]:
-        layers = SIGNATURE_MANIFESTS(
+        layers = SIGNATURE_MANIFESTS.get(referrer.digest) or SIGNATURE_MANIFESTS(
             referrer.digest, ctx.fetch_manifest(referrer.digest, "signature manifest")
         )
         signature_format = self._format_for(referrer.artifact_type, layers)

@@ -9,6 +9,7 @@ import pytest
 
 from cosign_verify import Executor, FailureReason, MemoryStore, VerificationResult, load_config
 from cosign_verify._internal.failure import Failure
+from cosign_verify._internal.memo import forget_everything
 from cosign_verify.testing import KeyPair
 from cosign_verify.testing.docker_registry import free_port
 
@@ -49,6 +50,13 @@ def verify_as_cli(
 def unreachable_url() -> str:
     """An http URL on loopback where nothing listens (a Rekor that cannot be reached)."""
     return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(autouse=True)
+def _nothing_parsed_yet() -> None:
+    """Each test starts as a new process would: no signature parsed yet (the memos are process-wide,
+    and a test that plants bad content under a digest another test verified must see the store's bytes)."""
+    forget_everything()
 
 
 @pytest.fixture

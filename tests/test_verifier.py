@@ -22,6 +22,7 @@ from cosign_verify import (
     TrustPolicy,
     VerificationResult,
 )
+from cosign_verify._internal.memo import forget_everything
 from cosign_verify.mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE, OCI_IMAGE_MANIFEST
 from cosign_verify.report import KeyVerification, SignatureResult
 from cosign_verify.store import Descriptor, cosign_signature_tag
@@ -99,6 +100,25 @@ def test_tampered_payload_fails(store: MemoryStore, key_pair: Callable[..., KeyP
     result = executor(store, providers_for(pair)).verify(image)
     assert not result.is_success
     assert first_signature(result).reason is FailureReason.DIGEST_MISMATCH
+
+
+def test_a_signature_parsed_before_is_known_by_its_digest(
+    store: MemoryStore, key_pair: Callable[..., KeyPair]
+) -> None:
+    """Content at a digest cannot change: once a payload's bytes matched its digest, a warm verification
+    uses what they parsed to and does not fetch them again; a new process fetches and checks them."""
+    image = push_image(store, "myregistry.io/namespace1/app:v1")
+    pair = key_pair()
+    sign_image(store, image, pair)
+    verifying = executor(store, providers_for(pair))
+    assert verifying.verify(image).is_success
+    layer_digest = json.loads(store.fetch_manifest(image, store.resolve(sig_tag(image)).digest))["layers"][0][
+        "digest"
+    ]
+    store.put_raw_blob(image, layer_digest, b"not the payload")
+    assert verifying.verify(image).is_success  # the payload at that digest is known: not read again
+    forget_everything()  # as a new process
+    assert first_signature(verifying.verify(image)).reason is FailureReason.DIGEST_MISMATCH
 
 
 def test_tampered_payload_with_matching_digest_fails(

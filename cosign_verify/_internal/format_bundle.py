@@ -157,8 +157,9 @@ class BundleFormat:
     def load(
         self, ctx: VerificationContext, layer: SignatureLayer, layers: Sequence[SignatureLayer]
     ) -> BundleSignature:
-        data = ctx.fetch_blob(layer.digest, layer.size, MAX_BUNDLE_SIZE, "Sigstore bundle")
-        bundle = BUNDLES(layer.digest, data)
+        bundle = BUNDLES.get(layer.digest) or BUNDLES(
+            layer.digest, ctx.fetch_blob(layer.digest, layer.size, MAX_BUNDLE_SIZE, "Sigstore bundle")
+        )
         if isinstance(bundle.content, DsseEnvelope):
             return BundleSignature(bundle, Artifact.from_digest(ctx.digest), rules=self.rules)
         if self.rules is not None:

@@ -135,9 +135,14 @@ class CosignFormat:
     def load(
         self, ctx: VerificationContext, layer: SignatureLayer, layers: Sequence[SignatureLayer]
     ) -> CosignLayerSignature:
-        payload = ctx.fetch_blob(layer.digest, layer.size, MAX_PAYLOAD_SIZE, "signature payload")
         if not layer.fingerprint:  # a layer not parsed from a manifest: nothing to remember it by
-            return _parsed(layer, payload)
+            return _parsed(
+                layer, ctx.fetch_blob(layer.digest, layer.size, MAX_PAYLOAD_SIZE, "signature payload")
+            )
+        found = LAYERS.get(layer.fingerprint)
+        if found is not None:
+            return found
+        payload = ctx.fetch_blob(layer.digest, layer.size, MAX_PAYLOAD_SIZE, "signature payload")
         return LAYERS(layer.fingerprint, payload, lambda: _parsed(layer, payload))
 
 

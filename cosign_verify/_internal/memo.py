@@ -1,7 +1,9 @@
 """Parsed content kept by digest: content-addressed bytes parse to the same value every time.
 
-Only for bytes already checked against the digest they are filed under
-(the store is untrusted; the digest check is not skipped, the parse is).
+Only for bytes already checked against the digest they are filed under (the
+store is untrusted): a value found by :meth:`KeyedMemo.get` was parsed from
+bytes that hashed to its digest, so a warm verification need not fetch and
+hash those bytes again.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -21,6 +23,20 @@ class KeyedMemo(Generic[T]):
         self._size = size
         self._values: OrderedDict[str, T] = OrderedDict()
         self._lock = threading.Lock()
+        _EVERY.append(self)
+
+    def clear(self) -> None:
+        """Forget every value."""
+        with self._lock:
+            self._values.clear()
+
+    def get(self, key: str) -> T | None:
+        """The value remembered under ``key``, if any."""
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None:
+                self._values.move_to_end(key)
+            return found
 
     def __call__(self, key: str, verified: bytes, compute: Callable[[], T]) -> T:
         """The value remembered under ``key``, else ``compute()`` (remembered unless it raises)."""
@@ -37,12 +53,25 @@ class KeyedMemo(Generic[T]):
         return value
 
 
+_EVERY: list[KeyedMemo[Any]] = []  # the process's memos (a few, module-level)
+
+
+def forget_everything() -> None:
+    """Empty every memo of the process (as a new process starts: tests of what stores serve use it)."""
+    for memo in _EVERY:
+        memo.clear()
+
+
 class DigestMemo(Generic[T]):
     """``parse(bytes)`` remembered under the digest the bytes were checked against."""
 
     def __init__(self, parse: Callable[[bytes], T], size: int = 2048) -> None:
         self._parse = parse
         self._memo: KeyedMemo[T] = KeyedMemo(size)
+
+    def get(self, digest: str) -> T | None:
+        """What bytes of ``digest`` parsed to, if they have been parsed."""
+        return self._memo.get(digest)
 
     def __call__(self, digest: str, verified: bytes) -> T:
         """``parse(verified)``, remembered under ``digest`` (which ``verified`` must hash to)."""
