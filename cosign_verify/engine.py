@@ -275,8 +275,9 @@ class Executor:
                 except Exception as exc:  # as listing: the store could not answer
                     reason = store_failure_reason(exc, FailureReason.STORE_FAILED)
                     return self._failed(digest_form, f"cannot list referrers: {exc}", reason)
-                listed.append((lookup.where, own))
-                work += [(r, verifier) for r in own if accepts(verifier, r)]
+                if own:
+                    listed.append((lookup.where, own))
+                    work += [(r, verifier) for r in own if accepts(verifier, r)]
         if not work:
             message = nothing_to_verify(
                 digest_form, listed, getattr(self.store, "cosign_enabled", True), self._looking_for

@@ -40,7 +40,7 @@ def store_failure_reason(
     return otherwise
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)  # not frozen: built per verification, and frozen attrs cost 3x to build
 class VerificationContext:
     """One subject (in digest form) under one trust policy: its keys or identity, root, log and store."""
 

@@ -127,6 +127,7 @@ def verify(key: PublicKey, signature: bytes, message: bytes) -> str | None:
     """The name of the accepted algorithm under which ``signature`` signs ``message`` with ``key``, or None."""
     table = _table(key)
     preferred = _LATER_FIRST.get(id(key))
+    tried_first = table[0][0] if preferred is None else preferred
     if preferred is not None:
         table = tuple(sorted(table, key=lambda entry: entry[0] != preferred))
     for name, check in table:
@@ -134,14 +135,14 @@ def verify(key: PublicKey, signature: bytes, message: bytes) -> str | None:
             check(key, signature, message)
         except InvalidSignature:
             continue
-        if name != preferred:
-            _remember(key, name)
+        if name != tried_first:
+            _remember(key, name, _table(key)[0][0])
         return name
     return None
 
 
-def _remember(key: PublicKey, name: str) -> None:
-    if name == _table(key)[0][0]:
+def _remember(key: PublicKey, name: str, first: str) -> None:
+    if name == first:
         _LATER_FIRST.pop(id(key), None)
         return
     if len(_LATER_FIRST) >= _LATER_FIRST_MAX:

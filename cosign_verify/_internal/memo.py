@@ -9,7 +9,6 @@ hash those bytes again.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -17,11 +16,14 @@ T = TypeVar("T")
 
 
 class KeyedMemo(Generic[T]):
-    """A bounded, thread-safe LRU of values computed once per key."""
+    """A bounded, thread-safe memo of values computed once per key; the oldest is forgotten first.
+
+    Reads take no lock (one dict lookup is atomic); writes do.
+    """
 
     def __init__(self, size: int = 2048) -> None:
         self._size = size
-        self._values: OrderedDict[str, T] = OrderedDict()
+        self._values: dict[str, T] = {}
         self._lock = threading.Lock()
         _EVERY.append(self)
 
@@ -32,24 +34,18 @@ class KeyedMemo(Generic[T]):
 
     def get(self, key: str) -> T | None:
         """The value remembered under ``key``, if any."""
-        with self._lock:
-            found = self._values.get(key)
-            if found is not None:
-                self._values.move_to_end(key)
-            return found
+        return self._values.get(key)
 
     def __call__(self, key: str, verified: bytes, compute: Callable[[], T]) -> T:
         """The value remembered under ``key``, else ``compute()`` (remembered unless it raises)."""
-        with self._lock:
-            found = self._values.get(key)
-            if found is not None:
-                self._values.move_to_end(key)
-                return found
+        found = self._values.get(key)
+        if found is not None:
+            return found
         value = compute()  # a Failure is not remembered: the next call raises it again
         with self._lock:
             self._values[key] = value
             if len(self._values) > self._size:
-                self._values.popitem(last=False)
+                del self._values[next(iter(self._values))]
         return value
 
 

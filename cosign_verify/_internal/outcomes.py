@@ -26,7 +26,7 @@ LEGACY_SUCCESS_MESSAGE = "cosign verification success. valid signatures found"
 FAILURE_MESSAGE = "cosign verification failed"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)  # not frozen: built per check, and frozen attrs cost 3x to build
 class Evidence:
     """What a passed check established: report lines, and whether an offline log bundle proved it."""
 
@@ -86,7 +86,7 @@ def signature_outcome(
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)  # not frozen: built per report, and frozen attrs cost 3x to build
 class ReportFrame:
     """What every report of one verification says, whatever the outcome."""
 

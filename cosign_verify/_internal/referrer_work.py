@@ -27,7 +27,7 @@ from ..reference import Reference, check_digest
 from ..store.base import Descriptor
 
 
-@attrs.frozen
+@attrs.define  # not frozen: built per subject, and frozen attrs cost 3x to build
 class Lookup:
     """Where referrers are listed (in digest form), and the verifiers that look there."""
 
@@ -37,11 +37,15 @@ class Lookup:
 
 def lookups(verifiers: Iterable[Any], subject: Reference) -> list[Lookup]:
     """The repositories to list referrers in, each with its verifiers, the subject's own first."""
-    grouped: dict[str, tuple[Reference, list[Any]]] = {str(subject): (subject, [])}
+    verifiers = tuple(verifiers)
+    places = []
     for verifier in verifiers:
         chosen = getattr(verifier, "signature_repository", None)
-        where = chosen(subject) if chosen is not None else None
-        where = where or subject
+        places.append((chosen(subject) if chosen is not None else None) or subject)
+    if all(where is subject for where in places):  # the usual case: every signature beside the subject
+        return [Lookup(subject, verifiers)] if verifiers else []
+    grouped: dict[str, tuple[Reference, list[Any]]] = {str(subject): (subject, [])}
+    for verifier, where in zip(verifiers, places, strict=True):
         grouped.setdefault(str(where), (where, []))[1].append(verifier)
     return [Lookup(where, tuple(found)) for where, found in grouped.values() if found]
 
