@@ -14,7 +14,7 @@ correct answer are written down here, independently of the store:
   referrer manifest, its blob, the ``.sig`` tag (404): 4.
 
 Each round times a cold ``Executor.verify`` (a new store: empty cache, new
-connections) and a replay of the minimal list over one keep-alive
+connections, nothing parsed) and a replay of the minimal list over one keep-alive
 ``http.client`` connection, reading every body; the requests the store sent
 are counted and printed beside the minimal count. Writes
 benchmarks/results/registry.json. Needs docker-registry installed.
@@ -43,6 +43,7 @@ from cosign_verify import (
     Reference,
     TrustPolicy,
 )
+from cosign_verify._internal.memo import forget_everything
 from cosign_verify.store import OCIRegistryStore, cosign_signature_tag
 from cosign_verify.store.oci import referrers_tag
 from cosign_verify.testing import (
@@ -121,6 +122,7 @@ def measure(layout: str, pair: KeyPair, verifier: CosignVerifier) -> dict[str, A
         host, _, port = address.rpartition(":")
 
         def cold() -> OCIRegistryStore:
+            forget_everything()  # nothing parsed yet, as in a new process
             store = OCIRegistryStore()
             assert Executor(store, [verifier]).verify(subject).is_success
             return store
