@@ -105,7 +105,7 @@ class AttestationVerifier(CosignVerifier):
             return True  # not read: the verification reports what is wrong with the manifest
         return any(self.rules.wants(hint or None) for hint in listed)
 
-    def _report_artifact_type(self, referrer: Descriptor) -> str:
+    def report_artifact_type(self, referrer: Descriptor) -> str:
         """Every attestation report, ``.att`` tag or bundle, is decided as one artifact type: cosign attestations."""
         return COSIGN_ATTESTATION_ARTIFACT_TYPE
 

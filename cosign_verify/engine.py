@@ -330,12 +330,21 @@ class Executor:
                 is_success=False,
                 name=verifier.name,
                 type=verifier.type,
-                artifact_type=referrer.artifact_type or "",
+                artifact_type=_decided_as(verifier, referrer),
                 reference_digest=referrer.digest,
                 message=f"verifier {verifier.name!r} failed: {type(exc).__name__}: {exc}",
                 error_reason=f"{type(exc).__name__}: {exc}",
                 reason=FailureReason.VERIFIER_FAILED,
             )
+
+
+def _decided_as(verifier: Verifier, referrer: Descriptor) -> str:
+    """The artifact type ``verifier``'s report of ``referrer`` is decided under (the referrer's, unless it says)."""
+    decided = getattr(verifier, "report_artifact_type", None)
+    try:
+        return str(decided(referrer)) if decided is not None else referrer.artifact_type or ""
+    except Exception:  # the verifier already failed: file the failure under the referrer's own type
+        return referrer.artifact_type or ""
 
 
 ANY = Rule.ANY

@@ -22,7 +22,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from ._internal.b64 import decode
-from ._internal.crypto import key_id
+from ._internal.crypto import key_id, spki_der
 from ._internal.failure import Failure
 from ._internal.files import MAX_TRUSTED_ROOT, read_regular_file
 from ._internal.strict_json import loads_strict
@@ -167,8 +167,8 @@ class TrustedRoot:
     source: str = "<memory>"
 
     def tlog_fingerprint(self) -> bytes:
-        """SHA-256 over the transparency logs' key ids and validity windows: what log entries are trusted by."""
-        logs = sorted((log.key_id, repr(log.validity)) for log in self.tlogs)
+        """SHA-256 over the transparency logs' key ids, keys and validity windows: what log entries are trusted by."""
+        logs = sorted((log.key_id, spki_der(log.key), repr(log.validity)) for log in self.tlogs)
         return hashlib.sha256(repr(logs).encode()).digest()
 
     @classmethod

@@ -24,9 +24,9 @@ from ._internal.outcomes import Evidence, ReportFrame, key_outcome, report_outco
 from ._internal.policy_keys import PolicyKeys, ResolvedKey
 from ._internal.referrer_work import is_attestation_hint
 from ._internal.simple_signing import SignatureLayer, parse_signature_manifest
-from .errors import ForbiddenError
+from .errors import ConfigError, ForbiddenError
 from .keys import KeyProviders
-from .mediatypes import COSIGN_SIGNATURE_ARTIFACT_TYPE
+from .mediatypes import COSIGN_ATTESTATION_ARTIFACT_TYPE, COSIGN_SIGNATURE_ARTIFACT_TYPE
 from .policy import Keyless, TrustPolicy, signature_repository
 from .reference import Reference
 from .report import KeyVerification, ReportShape, SignatureResult, VerifierReport
@@ -74,6 +74,12 @@ class CosignVerifier:
         self.name = name
         self.shape = shape
         self.artifact_types = tuple(artifact_types)
+        if self.noun == "signature" and COSIGN_ATTESTATION_ARTIFACT_TYPE in self.artifact_types:
+            raise ConfigError(
+                f"verifier {name!r}: {COSIGN_ATTESTATION_ARTIFACT_TYPE} is cosign attestations, "
+                "which a signature verifier does not judge",
+                remediation="list it in a verifier of type 'cosign-attestation' (AttestationVerifier)",
+            )
         self._matcher = (
             trust_policies if isinstance(trust_policies, ScopeMatcher) else ScopeMatcher(trust_policies)
         )
@@ -139,7 +145,7 @@ class CosignVerifier:
             subject=str(digest_form),
             name=self.name,
             type=self.type,
-            artifact_type=self._report_artifact_type(referrer),
+            artifact_type=self.report_artifact_type(referrer),
             reference_digest=referrer.digest,
             shape=self.shape,
             noun=self.noun,
@@ -150,7 +156,7 @@ class CosignVerifier:
             lambda policy: self._signatures(self._context(policy, digest_form, store, namespace), referrer),
         )
 
-    def _report_artifact_type(self, referrer: Descriptor) -> str:
+    def report_artifact_type(self, referrer: Descriptor) -> str:
         """The artifact type a report of ``referrer`` is decided under (by ``configPolicy``): the referrer's."""
         return referrer.artifact_type or ""
 

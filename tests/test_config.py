@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
-from cosign_verify import ConfigError, load_config
+from cosign_verify import ConfigError, MemoryStore, load_config
 from cosign_verify._internal.schema import json_path
+from cosign_verify.testing import KeyPair
 
 COSIGN = "application/vnd.dev.cosign.artifact.sig.v1+json"
 
@@ -305,3 +307,37 @@ def test_an_attestation_trust_policy_cannot_require_annotations(tmp_path: Path) 
     AttestationVerifier(
         [attrs.evolve(policy, annotations={})], providers, predicate_types=["slsaprovenance1"]
     )
+
+
+def test_artifact_types_a_verifier_cannot_verify_are_a_warning_that_says_what_happens(
+    store: MemoryStore, key_pair: Callable[..., KeyPair], tmp_path: Path
+) -> None:
+    """A cosign verifier told to take SBOMs checks them as signatures, and they fail: the warning says so."""
+    from cosign_verify import Executor
+    from cosign_verify.testing import push_image, sign_image
+    from cosign_verify.testing.signer import push_referrer
+    from cosign_verify.wiring import build_verifiers
+
+    pair = key_pair()
+    (tmp_path / "k.pub").write_text(pair.public_pem())
+    sbom = "application/spdx+json"
+    policy = {"name": "p", "scopes": ["*"], "keys": [{"file": str(tmp_path / "k.pub")}], "tLogVerify": False}
+    plugin = {
+        "name": "cosign",
+        "type": "cosign",
+        "artifactTypes": f"{COSIGN},{sbom}",
+        "trustPolicies": [policy],
+    }
+    config = load_config({"verifier": {"plugins": [plugin]}})
+    assert any(
+        f"{sbom} are not cosign signatures; referrers of those types are checked" in w
+        for w in config.warnings
+    )
+    image = push_image(store, "registry.example/team/app:v1")
+    sign_image(store, image, pair)
+    sbom_blob = store.push_blob(image, b'{"spdxVersion": "SPDX-2.3"}')
+    layer = {"mediaType": sbom, "digest": sbom_blob.digest, "size": sbom_blob.size}
+    push_referrer(store, image, store.resolve(image), [layer], sbom)
+    result = Executor(store, build_verifiers(config)).verify(image)
+    assert not result.is_success
+    assert {r.artifact_type: r.is_success for r in result.verifier_reports} == {COSIGN: True, sbom: False}

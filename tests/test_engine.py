@@ -166,6 +166,63 @@ def test_verifier_exception_fails_closed(store: MemoryStore, key_pair: Callable[
     assert result.verifier_reports[0].reason is FailureReason.VERIFIER_FAILED
 
 
+def test_an_attestation_verifier_that_raises_fails_its_attestation_rule(
+    store: MemoryStore, key_pair: Callable[..., KeyPair]
+) -> None:
+    """The failure is filed under the artifact type the verifier's reports are decided under, so a rule
+    for attestations sees it (not under the bundle or tag type, where no rule would)."""
+    from cosign_verify.attestations import AttestationVerifier
+    from cosign_verify.mediatypes import COSIGN_ATTESTATION_ARTIFACT_TYPE
+    from cosign_verify.testing import AttestOptions, FakeSigstore, attest_image
+
+    pair = key_pair()
+    image = push_image(store, "registry.example/team/app:v1")  # a cosign 3 bundle referrer: not our label
+    attest_image(
+        store, image, pair, {"builder": {"id": "ci"}}, AttestOptions(layout="bundle", rekor=FakeSigstore())
+    )
+
+    class Exploding(AttestationVerifier):
+        def verify(self, *args: object, **kwargs: object) -> VerifierReport:
+            raise RuntimeError("bug")
+
+    policy = TrustPolicy(name="p", scopes=["*"], keys=[KeyRef(provider="kp")], tlog_verify=False)
+    verifier = Exploding([policy], KeyProviders([InlineKeyProvider("kp", pair.public_pem())]))
+    result = Executor(store, [verifier], ConfigPolicy({COSIGN_ATTESTATION_ARTIFACT_TYPE: "all"})).verify(
+        image
+    )
+    assert not result.is_success
+    [report] = result.verifier_reports
+    assert report.reason is FailureReason.VERIFIER_FAILED
+    assert report.artifact_type == COSIGN_ATTESTATION_ARTIFACT_TYPE
+
+
+def test_a_signature_verifier_does_not_take_the_attestation_label(key_pair: Callable[..., KeyPair]) -> None:
+    """Its reports would be decided under the label, and a signature would meet a rule for attestations."""
+    from cosign_verify.mediatypes import COSIGN_ATTESTATION_ARTIFACT_TYPE
+
+    policy = TrustPolicy(name="p", scopes=["*"], keys=[KeyRef(provider="kp")])
+    providers = KeyProviders([InlineKeyProvider("kp", key_pair().public_pem())])
+    with pytest.raises(
+        ConfigError, match="is cosign attestations, which a signature verifier does not judge"
+    ):
+        CosignVerifier([policy], providers, artifact_types=[SIG, COSIGN_ATTESTATION_ARTIFACT_TYPE])
+    config = {
+        "verifier": {
+            "plugins": [
+                {
+                    "name": "cosign",
+                    "artifactTypes": f"{SIG},{COSIGN_ATTESTATION_ARTIFACT_TYPE}",
+                    "trustPolicies": [{"name": "p", "scopes": ["*"], "keys": [{"file": "k.pub"}]}],
+                }
+            ]
+        }
+    }
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    assert info.value.path == "verifier.plugins[0].artifactTypes"
+    assert "cosign-attestation" in (info.value.remediation or "")
+
+
 def test_from_config_end_to_end(tmp_path: Path, store: MemoryStore, key_pair: Callable[..., KeyPair]) -> None:
     inline, filed = key_pair("ecdsa-p256"), key_pair("rsa-3072")
     (tmp_path / "keys").mkdir()

@@ -527,3 +527,26 @@ def test_a_signing_time_in_the_future_fails(store: MemoryStore, image: Reference
     check = failed_check(verify(store, image, policy(tomorrow.write_trusted_root(tmp_path / "root.json"))))
     assert check.reason is FailureReason.TLOG_INVALID
     assert check.error is not None and "is in the future" in check.error
+
+
+def test_the_log_fingerprint_covers_the_keys_not_only_their_stated_ids(root_path: Path) -> None:
+    """Two roots that state one log id for different keys must not share verified log entries."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from cosign_verify import TrustedRoot
+
+    document = json.loads(root_path.read_text())
+    other_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    der = other_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    swapped = json.loads(json.dumps(document))
+    swapped["tlogs"][0]["publicKey"]["rawBytes"] = base64.b64encode(der).decode()
+    original, impostor = (
+        TrustedRoot.from_json(json.dumps(document)),
+        TrustedRoot.from_json(json.dumps(swapped)),
+    )
+    assert original.tlogs[0].key_id == impostor.tlogs[0].key_id  # the id the root states
+    assert original.tlog_fingerprint() != impostor.tlog_fingerprint()
+    assert original.tlog_fingerprint() == TrustedRoot.from_json(json.dumps(document)).tlog_fingerprint()

@@ -185,6 +185,12 @@ def _check_kind(
             path=f"{path}.predicateTypes",
             remediation='list predicate type URIs or cosign\'s names, e.g. ["slsaprovenance1", "spdxjson"]',
         )
+    if kind == COSIGN_VERIFIER_TYPE and COSIGN_ATTESTATION_ARTIFACT_TYPE in types:
+        raise ConfigError(
+            f"{COSIGN_ATTESTATION_ARTIFACT_TYPE} is cosign attestations, which a signature verifier does not judge",
+            path=f"{path}.artifactTypes",
+            remediation="list it in a verifier of type 'cosign-attestation'",
+        )
     if kind == COSIGN_VERIFIER_TYPE and "predicateTypes" in plugin:
         raise ConfigError(
             "predicateTypes applies to attestation verifiers",
@@ -251,12 +257,12 @@ def usable(verifiers: Sequence[VerifierConfig], data: Mapping[str, Any]) -> tupl
             )
         attestations = verifier.type == ATTESTATION_VERIFIER_TYPE
         known = ATTESTATION_TYPES if attestations else VERIFIABLE_TYPES
-        ignored = [t for t in verifier.artifact_types if t not in known]
-        if ignored:
+        foreign = [t for t in verifier.artifact_types if t not in known]
+        if foreign:
             what = "cosign attestations" if attestations else "cosign signatures"
             warnings.append(
-                f"verifier {verifier.name!r}: artifact type(s) {', '.join(ignored)} are not {what}; "
-                "referrers of those types are left to other verifiers"
+                f"verifier {verifier.name!r}: artifact type(s) {', '.join(foreign)} are not {what}; "
+                f"referrers of those types are checked as {what} and fail (as in Ratify): remove them"
             )
     return tuple(warnings)
 
