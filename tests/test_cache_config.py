@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,8 @@ def test_your_own_cache_wins() -> None:
 
 
 def test_kubernetes_store_resources_take_the_cache_object(tmp_path: Path) -> None:
-    pytest.importorskip("yaml")
+    if os.environ.get("CI") != "true":  # in CI the yaml extra is installed: never skip
+        pytest.importorskip("yaml")
     path = tmp_path / "ratify.yaml"
     path.write_text(
         """apiVersion: config.ratify.deislabs.io/v1beta1

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cosign_verify import ConfigError, verify_bundle
+from cosign_verify import ConfigError, FailureReason, verify_bundle
 
 from .conftest import ROOT
 
@@ -82,6 +82,7 @@ def test_a_rekor_v2_entry_needs_a_log_key_valid_when_it_was_stamped(tmp_path: Pa
             trusted_root=path,
         )
         if not result.is_success:
+            assert result.reason is FailureReason.TLOG_INVALID, result.reasons
             assert any("was not valid at" in reason for reason in result.reasons), result.reasons
         return result.is_success
 

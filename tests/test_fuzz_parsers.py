@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from cosign_verify import ConfigError, CosignVerifyError, Reference, TrustedRoot, load_config, verify_bundle
 from cosign_verify._internal.bundle_model import SigstoreBundle
 from cosign_verify._internal.log_entry import check_entry
+from cosign_verify._internal.referrer_work import layer_predicate_hints
 from cosign_verify._internal.rekor import verify_checkpoint, verify_cosign_bundle
 from cosign_verify._internal.simple_signing import (
     SignatureLayer,
@@ -45,7 +46,9 @@ from cosign_verify._internal.timestamp import decode_cosign_timestamp
 from cosign_verify._internal.tlog import verify_api_entry
 from cosign_verify.bundles import BundleVerificationResult
 from cosign_verify.keys.loading import load_public_key, load_public_keys
+from cosign_verify.mediatypes import ANNOTATION_LAYER_PREDICATE_TYPES, COSIGN_ATTESTATION_ARTIFACT_TYPE
 from cosign_verify.scope import Scope
+from cosign_verify.store import Descriptor
 from cosign_verify.store.auth import parse_challenge
 from cosign_verify.store.http import retry_after
 from cosign_verify.store.oci import descriptors, next_link
@@ -348,6 +351,23 @@ def test_verify_api_entry(record: bytes, dsse: bool) -> None:
 @example(annotation='{"SignedRFC3161Timestamp": ' + "[" * 100_000)
 def test_decode_cosign_timestamp(annotation: str) -> None:
     bounded(decode_cosign_timestamp, annotation)
+
+
+@FAST
+@given(noted=text(('["https://slsa.dev/provenance/v1", ""]',)) | st.text(max_size=200))
+@example(noted="[" * 100_000)
+@example(noted='["a", ' + "1" * 100 + "]")
+def test_layer_predicate_hints(noted: str) -> None:
+    """A registry may list a descriptor carrying our note on .att manifests: read as outside JSON."""
+    referrer = Descriptor(
+        digest="sha256:" + "0" * 64,
+        media_type="application/vnd.oci.image.manifest.v1+json",
+        size=1,
+        artifact_type=COSIGN_ATTESTATION_ARTIFACT_TYPE,
+        annotations={ANNOTATION_LAYER_PREDICATE_TYPES: noted},
+    )
+    hints = bounded(layer_predicate_hints, referrer)
+    assert hints is None or (isinstance(hints, list) and all(isinstance(h, str) for h in hints))
 
 
 _TRUSTED_ROOT = json.loads(SEEDS.trusted_roots[0])

@@ -9,7 +9,6 @@ it (a signature verifier and an attestation bundle), through ``accepts``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -25,6 +24,8 @@ from ..mediatypes import (
 )
 from ..reference import Reference, check_digest
 from ..store.base import Descriptor
+from .failure import Failure
+from .strict_json import loads_strict
 
 
 @attrs.define  # not frozen: built per subject, and frozen attrs cost 3x to build
@@ -69,9 +70,9 @@ def bundle_predicate_hint(referrer: Descriptor) -> str | None:
 def layer_predicate_hints(referrer: Descriptor) -> list[str] | None:
     """The predicate types an ``.att`` manifest's layers claim (noted when listed; hints), or None if unread."""
     noted = (referrer.annotations or {}).get(ANNOTATION_LAYER_PREDICATE_TYPES)
-    try:
-        hints = json.loads(noted) if isinstance(noted, str) else None
-    except ValueError:
+    try:  # a registry may list a descriptor with this annotation too: parsed as any outside JSON
+        hints = loads_strict(noted, "layer predicate types") if isinstance(noted, str) else None
+    except Failure:
         return None
     if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):
         return None
