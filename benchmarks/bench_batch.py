@@ -21,14 +21,14 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import multiprocessing
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from registry_process import registry_process
 
 from cosign_verify import (
     CosignVerifier,
@@ -43,7 +43,6 @@ from cosign_verify._internal.memo import forget_everything
 from cosign_verify.store import OCIRegistryStore
 from cosign_verify.testing import (
     KeyPair,
-    RegistryServer,
     SignOptions,
     generate_key_pair,
     push_image,
@@ -54,26 +53,6 @@ from cosign_verify.testing.docker_registry import DockerRegistryProcess, find_do
 RESULTS = Path(__file__).resolve().parent / "results"
 WORKERS = 16
 LATENCY = 0.005
-
-
-def _serve(addresses: multiprocessing.Queue[str], stop: Any) -> None:
-    with RegistryServer() as server:
-        server.fail(r".*", times=-1, delay=LATENCY)  # every request, then the real answer
-        addresses.put(server.registry)
-        stop.wait()
-
-
-@contextmanager
-def slow_registry() -> Iterator[str]:
-    addresses: multiprocessing.Queue[str] = multiprocessing.Queue()
-    stop = multiprocessing.Event()
-    process = multiprocessing.Process(target=_serve, args=(addresses, stop), daemon=True)
-    process.start()
-    try:
-        yield addresses.get(timeout=30)
-    finally:
-        stop.set()
-        process.join(timeout=10)
 
 
 def signed_images(address: str, pair: KeyPair, count: int) -> list[Reference]:
@@ -131,7 +110,7 @@ def bare_replay(address: str, paths: list[str], threads: int) -> None:
 
 
 def latency_case(verifier: CosignVerifier, pair: KeyPair) -> dict[str, float]:
-    with slow_registry() as address:
+    with registry_process(LATENCY) as address:
         images = signed_images(address, pair, 64)
         paths = recorded_requests(Executor(OCIRegistryStore(), [verifier]), images)
         one_store = Executor(OCIRegistryStore(), [verifier])

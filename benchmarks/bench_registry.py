@@ -25,7 +25,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import multiprocessing
 import statistics
 import sys
 import time
@@ -33,6 +32,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from registry_process import registry_process
 
 from cosign_verify import (
     CosignVerifier,
@@ -48,7 +49,6 @@ from cosign_verify.store import OCIRegistryStore, cosign_signature_tag
 from cosign_verify.store.oci import referrers_tag
 from cosign_verify.testing import (
     KeyPair,
-    RegistryServer,
     SignOptions,
     generate_key_pair,
     push_image,
@@ -88,12 +88,6 @@ def replay(host: str, port: int, requests_: list[tuple[str, str]]) -> None:
     connection.close()
 
 
-def _serve(addresses: multiprocessing.Queue[str], stop: Any) -> None:
-    with RegistryServer() as server:
-        addresses.put(server.registry)
-        stop.wait()
-
-
 @contextmanager
 def registry(layout: str) -> Iterator[str]:
     """docker-registry, or the toolkit's RegistryServer (referrers API) in a process of its own."""
@@ -101,15 +95,8 @@ def registry(layout: str) -> Iterator[str]:
         with DockerRegistryProcess() as docker:
             yield docker.registry
         return
-    addresses: multiprocessing.Queue[str] = multiprocessing.Queue()
-    stop = multiprocessing.Event()
-    process = multiprocessing.Process(target=_serve, args=(addresses, stop), daemon=True)
-    process.start()
-    try:
-        yield addresses.get(timeout=30)
-    finally:
-        stop.set()
-        process.join(timeout=10)
+    with registry_process() as address:
+        yield address
 
 
 def measure(layout: str, pair: KeyPair, verifier: CosignVerifier) -> dict[str, Any]:
