@@ -126,8 +126,8 @@ _LATER_FIRST_MAX = 4096
 def verify(key: PublicKey, signature: bytes, message: bytes) -> str | None:
     """The name of the accepted algorithm under which ``signature`` signs ``message`` with ``key``, or None."""
     table = _table(key)
+    first = table[0][0] if table else ""
     preferred = _LATER_FIRST.get(id(key))
-    tried_first = table[0][0] if preferred is None else preferred
     if preferred is not None:
         table = tuple(sorted(table, key=lambda entry: entry[0] != preferred))
     for name, check in table:
@@ -135,8 +135,8 @@ def verify(key: PublicKey, signature: bytes, message: bytes) -> str | None:
             check(key, signature, message)
         except InvalidSignature:
             continue
-        if name != tried_first:
-            _remember(key, name, _table(key)[0][0])
+        if name != (preferred or first):
+            _remember(key, name, first)
         return name
     return None
 
